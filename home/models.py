@@ -1,0 +1,42 @@
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+from practices.blocks import RICH_TEXT_FEATURES
+from practices.models import PracticeIndexPage, PracticePage, Region, RegionPage, Theme
+
+LATEST_PRACTICES = 6
+
+
+class HomePage(Page):
+    """The front page of one language: what KB is, latest practices, browse by theme and region."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["practices.PracticeIndexPage"]
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        live_here = Q(practices__live=True, practices__locale_id=self.locale_id)
+        context["latest_practices"] = (
+            PracticePage.objects.live()
+            .filter(locale_id=self.locale_id)
+            .order_by("-first_published_at", "-pk")
+            .prefetch_related(*PracticePage.CARD_PREFETCH)[:LATEST_PRACTICES]
+        )
+        context["themes"] = Theme.objects.annotate(practice_count=Count("practices", filter=live_here))
+        regions = list(Region.objects.annotate(practice_count=Count("practices", filter=live_here)))
+        region_pages = {page.region_id: page for page in RegionPage.objects.live().filter(locale_id=self.locale_id)}
+        for region in regions:
+            region.page = region_pages.get(region.pk)
+        context["regions"] = regions
+        context["national_page"] = region_pages.get(None)
+        context["practice_index"] = PracticeIndexPage.objects.child_of(self).live().first()
+        return context

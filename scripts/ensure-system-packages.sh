@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages KB's setup and tests use, if they are missing:
+# gettext (msgfmt, to compile the interface translations) and PostgreSQL 15 (test suite).
+set -euo pipefail
+missing=()
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql-15)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != "0" ]; then
+  echo "Please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+  exit 0
+fi
+echo "Installing ${missing[*]} from Debian's packages…" >&2
+apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

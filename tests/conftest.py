@@ -1,0 +1,26 @@
+import pytest
+
+from practices.demo.loader import load_demo
+from practices.models import PracticeIndexPage, RegionPage
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The demo content, loaded once per test run; each test runs in a rolled-back transaction."""
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture
+def index_fi(db):
+    return PracticeIndexPage.objects.get(locale__language_code="fi")
+
+
+@pytest.fixture
+def uusimaa(index_fi):
+    return RegionPage.objects.child_of(index_fi).get(region__code="01")
+
+
+@pytest.fixture
+def pirkanmaa(index_fi):
+    return RegionPage.objects.child_of(index_fi).get(region__code="06")

@@ -1,0 +1,42 @@
+"""Settings are code too: production refuses weak configuration and passes Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" + "".join(chr(ord("a") + i % 26) for i in range(63))
+
+
+def run_manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    environment.update(DJANGO_SETTINGS_MODULE="kb.settings.production", **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("key", ["", "django-insecure-abc", "short", "dev-only-insecure-key-never-use-in-production"])
+def test_production_refuses_a_weak_secret_key(key):
+    result = run_manage("check", SECRET_KEY=key, ALLOWED_HOSTS="kb.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set to a random value" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = run_manage("check", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="kb.example", DEBUG="true")
+    assert result.returncode != 0 and "DEBUG must be off" in result.stderr
+
+
+def test_production_passes_the_deploy_checks():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY,
+                        ALLOWED_HOSTS="kb.example")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_malformed_boolean_is_a_clear_error():
+    result = run_manage("check", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="kb.example", DEBUG="maybe")
+    assert result.returncode != 0 and "DEBUG must be one of" in result.stderr
