@@ -31,7 +31,9 @@ class HomePage(Page):
             .order_by("-first_published_at", "-pk")
             .prefetch_related(*PracticePage.CARD_PREFETCH)[:LATEST_PRACTICES]
         )
-        context["themes"] = Theme.objects.annotate(practice_count=Count("practices", filter=live_here))
+        context["themes"] = Theme.objects.annotate(
+            practice_count=Count("practices", filter=live_here)
+        ).in_label_order()
         regions = list(Region.objects.annotate(practice_count=Count("practices", filter=live_here)))
         region_pages = {page.region_id: page for page in RegionPage.objects.live().filter(locale_id=self.locale_id)}
         for region in regions:

@@ -223,14 +223,19 @@ def load_practices(index, organisations):
         parent = _region_page(index, data["owner_region"])
         page = _child(parent, PracticePage, data["key"])
         if page is None:
-            page = parent.add_child(instance=build_practice(data, organisations))
-            _publish(page)
+            page = build_practice(data, organisations)
+            # Demo pages appear published on their last review date, so "newest first" means something.
+            page.first_published_at = datetime.datetime.combine(
+                page.last_reviewed, datetime.time(9), tzinfo=datetime.UTC
+            )
+            _publish(parent.add_child(instance=page))
             created += 1
         for code, text in data.get("translations", {}).items():
             if not page.has_translation(Locale.objects.get(language_code=code)):
                 # Link texts are not translated in the demo data: they keep the source wording.
                 copy = PracticePage(slug=slugify(text["title"]), links=page.links, **_text_fields(text))
-                translate_page(page, code, copy)
+                translation = translate_page(page, code, copy)
+                PracticePage.objects.filter(pk=translation.pk).update(first_published_at=page.first_published_at)
     return created
 
 

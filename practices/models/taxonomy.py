@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 
+from practices.collation import sort_key
+
 
 def _language() -> str:
     return (get_language() or "fi").split("-")[0]
@@ -18,8 +20,6 @@ def _language() -> str:
 class TermQuerySet(models.QuerySet):
     def in_label_order(self):
         """Order by the label in the active language (Python collation keeps å/ä/ö right)."""
-        from practices.collation import sort_key
-
         return sorted(self, key=lambda term: sort_key(term.label))
 
 
