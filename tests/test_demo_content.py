@@ -71,3 +71,24 @@ def test_page_tree_exists_in_every_language():
         regions = RegionPage.objects.live().filter(locale__language_code=language)
         assert regions.count() == 20  # 19 regions + national
         assert Page.objects.filter(depth=2, locale__language_code=language).live().count() == 1
+
+
+def test_synthetic_generator_builds_valid_routable_searchable_pages(client):
+    from io import StringIO
+
+    from practices.demo.synthetic import generate
+
+    before = PracticePage.objects.count()
+    progress = StringIO()
+    made = generate(30, translated_share=0.5, seed=7, out=progress)
+    assert PracticePage.objects.count() - before == made >= 30
+    assert "30/30" in progress.getvalue()
+    assert Page.find_problems() == ([], [], [], [], [])  # the tree is consistent
+    synthetic = PracticePage.objects.filter(slug__startswith="synthetic-")
+    assert set(synthetic.values_list("locale__language_code", flat=True)) == {"fi", "sv", "en"}
+    for page in synthetic[:5]:
+        assert client.get(page.url).status_code == 200
+        assert page.themes.exists() and page.regions.exists()
+    one = synthetic.filter(locale__language_code="fi").first()
+    found = PracticePage.objects.live().search(one.title, operator="and")
+    assert one.pk in [hit.pk for hit in found]
