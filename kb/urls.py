@@ -8,6 +8,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 from search import views as search_views
 
 urlpatterns = [
+    path("api/v1/search/", search_views.search_api, name="search_api"),
+    path("api/v1/autocomplete/", search_views.autocomplete_api, name="autocomplete_api"),
+    path("api/v1/openapi.json", search_views.openapi_schema, name="openapi_schema"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]
@@ -19,7 +22,7 @@ if settings.DEBUG:
 
 # Every public URL carries its language: /fi/…, /sv/…, /en/…; "/" redirects by the browser's preference.
 urlpatterns += i18n_patterns(
-    path("search/", search_views.search, name="search"),
+    path("search/", search_views.search_page, name="search"),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

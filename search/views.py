@@ -1,37 +1,93 @@
+"""The search page (HTML), the JSON API, autocomplete and the OpenAPI schema: thin views over
+``search.service.search``."""
+
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from wagtail.models import Locale
+from django.views.decorators.http import require_GET
 
-from practices.models import PracticePage, Region, Theme
-from practices.models.pages import paginate
+from . import api
+from .facets import FACETS
+from .query import InvalidSearch, parse_request
+from .service import search as run_search
 
-from .service import InvalidSearch, SearchRequest, clean_query, find_practices, selected_terms
+HTML_PAGE_SIZE = 20
+
+
+def _language() -> str:
+    return (get_language() or "fi").split("-")[0]
 
 
 @never_cache
-def search(request):
-    locale = Locale.get_active()
-    context = {"query": request.GET.get("q", ""), "themes": Theme.objects.all(), "regions": Region.objects.all()}
+@require_GET
+def search_page(request):
+    context = {"query": request.GET.get("q", ""), "facet_definitions": FACETS, "page_title": _("Search")}
     try:
-        search_request = SearchRequest(
-            locale=locale,
-            query=clean_query(request.GET.get("q", "")),
-            themes=request.GET.getlist("theme"),
-            regions=request.GET.getlist("region"),
-        )
+        search_request = parse_request(request.GET, _language(), strict=False, fixed_page_size=HTML_PAGE_SIZE)
     except InvalidSearch as error:
-        context["error"] = str(error)
+        context["error"] = error.message
         return render(request, "search/search.html", context, status=400)
-    results = find_practices(search_request)
-    page = paginate(request, results)
-    from django.db.models import prefetch_related_objects
-
-    prefetch_related_objects(list(page.object_list), *PracticePage.CARD_PREFETCH)
-    context.update(
-        search_request=search_request,
-        results=page,
-        selected=selected_terms(search_request),
-        page_title=_("Search"),
-    )
+    result = run_search(search_request)
+    context.update(result=result, search_request=search_request, facet_groups=_facet_groups(result),
+                   chips=_chips(result, request.GET), suggestion=_suggestion(result, request.GET))
     return render(request, "search/search.html", context)
+
+
+def _facet_groups(result):
+    return [{"facet": facet, "buckets": result.facets[facet.name]} for facet in FACETS]
+
+
+def _without(params, facet_name, value=None) -> str:
+    """The query string with one selected value (or a whole facet) and the page number removed."""
+    remaining = params.copy()
+    remaining.pop("page", None)
+    kept = [v for v in remaining.getlist(facet_name) if value is not None and v != value]
+    remaining.setlist(facet_name, kept)
+    return "?" + remaining.urlencode()
+
+
+def _chips(result, params):
+    """Active filters, each with the link that removes it."""
+    return [
+        {"facet": facet, "bucket": bucket, "remove_url": _without(params, facet.name, bucket.value)}
+        for facet in FACETS for bucket in result.facets[facet.name] if bucket.selected
+    ]
+
+
+def _suggestion(result, params):
+    """With no results: the one selected filter whose removal gives the most results."""
+    if result.total or not result.totals_without:
+        return None
+    facet_name, count = max(result.totals_without.items(), key=lambda item: item[1])
+    if not count:
+        return None
+    facet = next(f for f in FACETS if f.name == facet_name)
+    return {"facet": facet, "count": count, "url": _without(params, facet_name)}
+
+
+@never_cache
+@require_GET
+def search_api(request):
+    language = request.GET.get("lang") or _language()
+    try:
+        search_request = parse_request(request.GET, language, strict=True)
+    except InvalidSearch as error:
+        return api.error(error)
+    return JsonResponse(api.result_json(run_search(search_request), request))
+
+
+@never_cache
+@require_GET
+def autocomplete_api(request):
+    language = request.GET.get("lang") or _language()
+    try:
+        return JsonResponse(api.autocomplete(request.GET, language))
+    except InvalidSearch as error:
+        return api.error(error)
+
+
+@require_GET
+def openapi_schema(request):
+    return JsonResponse(api.openapi_schema(request))

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # SearchVectorField and GIN index (inert on SQLite)
 ]
 
 MIDDLEWARE = [
@@ -109,19 +110,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Search: the database backend (SQLite FTS5 or PostgreSQL full text) unless
-# an Elasticsearch URL is configured.
-if env.ELASTICSEARCH_URL:
-    WAGTAILSEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "wagtail.search.backends.elasticsearch8",
-            "URLS": [env.ELASTICSEARCH_URL],
-            "INDEX_PREFIX": "kb_",
-            "TIMEOUT": 5,
-        }
-    }
-else:
-    WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's own search (admin) always uses the database, so editing never depends on a search
+# cluster. KB's public search (search/) uses Elasticsearch when a URL is set, and falls back to
+# the database when the cluster is down or slow.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+KB_ELASTICSEARCH_URL = env.ELASTICSEARCH_URL
+KB_ELASTICSEARCH_TIMEOUT = env.ELASTICSEARCH_TIMEOUT  # seconds per request before falling back
+KB_ELASTICSEARCH_INDEX_PREFIX = env.ELASTICSEARCH_INDEX_PREFIX
 
 WAGTAIL_SITE_NAME = "KB"
 WAGTAILADMIN_BASE_URL = env.BASE_URL

@@ -88,6 +88,10 @@ class Progress:
     def __init__(self, total, out=None, width=30):
         self.total, self.out, self.width, self.started = total, out or sys.stderr, width, time.monotonic()
 
+    def show_of(self, done, total):
+        self.total = total
+        self.show(done)
+
     def show(self, done):
         filled = int(self.width * done / max(self.total, 1))
         elapsed = time.monotonic() - self.started
@@ -186,6 +190,9 @@ def generate(count, *, translated_share=0.3, seed=1, out=None):
     finally:
         post_save.connect(post_save_signal_handler, sender=PracticePage)
     index_pages(created_pks, out)
+    from search.indexing import rebuild_index
+
+    rebuild_index(progress=Progress(1, out).show_of)
     return len(created_pks)
 
 

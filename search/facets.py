@@ -1,0 +1,97 @@
+"""The facets of practice search: names (API parameters), how a page's values are read, labels."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from practices.models import (
+    ActivityForm,
+    EvidenceLevel,
+    FundingSource,
+    Language,
+    OrganisationType,
+    Region,
+    Status,
+    TargetGroup,
+    Theme,
+)
+
+NATIONAL = "national"  # region facet value of practices that run across Finland
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: Callable  # page -> list of codes
+    term_model: type | None = None  # taxonomy model whose codes are the values
+    choices: type | None = None  # or a TextChoices class
+
+
+def _codes(relation):
+    return lambda page: sorted({term.code for term in getattr(page, relation).all()})
+
+
+def _regions(page):
+    codes = {region.code for region in page.regions.all()}
+    if page.is_national:
+        codes.add(NATIONAL)
+    return sorted(codes)
+
+
+def _organisation_type(page):
+    organisation = page.lead_organisation
+    return [organisation.type.code] if organisation else []
+
+
+FACETS = (
+    Facet("region", _("Region"), _regions, Region),
+    Facet("theme", _("Theme"), _codes("themes"), Theme),
+    Facet("target_group", _("Target group"), _codes("target_groups"), TargetGroup),
+    Facet("organisation_type", _("Organisation type"), _organisation_type, OrganisationType),
+    Facet("language", _("Language offered"), _codes("languages"), Language),
+    Facet("funding", _("Funding"), _codes("funding_sources"), FundingSource),
+    Facet("activity_form", _("Activity form"), _codes("activity_forms"), ActivityForm),
+    Facet("status", _("Status"), lambda page: [page.status], choices=Status),
+    Facet("evidence_level", _("Evidence level"), lambda page: [page.evidence_level], choices=EvidenceLevel),
+)
+FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
+
+
+def facet_values(page) -> dict[str, list[str]]:
+    return {facet.name: facet.values(page) for facet in FACETS}
+
+
+# Taxonomy labels are read on every search: keep them in memory, dropped when a term changes
+# (signal below) and at most every few minutes (other processes' edits).
+_LABEL_TTL = 300
+_term_cache: dict = {}
+
+
+def _term_names(model):
+    cached = _term_cache.get(model)
+    if cached is None or cached[0] < time.monotonic() - _LABEL_TTL:
+        terms = list(model.objects.all())
+        cached = (time.monotonic(), {term.code: term.labels() for term in terms}, [term.code for term in terms])
+        _term_cache[model] = cached
+    return cached[1], cached[2]
+
+
+def clear_label_cache(**kwargs):
+    _term_cache.clear()
+
+
+def value_labels(facet: Facet, language: str) -> dict[str, str]:
+    """code -> label in ``language`` for every possible value of the facet, in display order."""
+    if facet.choices is not None:
+        with translation.override(language):
+            return {code: str(label) for code, label in facet.choices.choices}
+    names, order = _term_names(facet.term_model)
+    labels = {code: names[code].get(language) or names[code]["fi"] for code in order}
+    if facet.name == "region":
+        with translation.override(language):
+            labels[NATIONAL] = str(_("National"))
+    return labels

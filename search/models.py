@@ -1,0 +1,88 @@
+"""KB's own search index, kept in the main database for every backend.
+
+One ``SearchDocument`` per (practice, locale it is searchable in): a live practice in its own
+language, plus a *fallback* document in every other language the practice is not translated
+into, so untranslated practices stay findable there (marked with their content language).
+Facet values live in ``SearchFacetValue`` rows, the full-text terms in SQLite's FTS5 table
+``search_fts`` or PostgreSQL's ``vector`` column. Elasticsearch, when configured, gets the same
+documents; ``SearchQueueItem`` remembers what it has not received yet.
+"""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class SearchDocument(models.Model):
+    page = models.ForeignKey("practices.PracticePage", on_delete=models.CASCADE, related_name="+")
+    locale = models.CharField(max_length=8)  # the language this document is searched in
+    language = models.CharField(max_length=8)  # the language of its text
+    is_fallback = models.BooleanField(default=False)
+    translation_key = models.UUIDField()
+    url = models.CharField(max_length=500)
+    title = models.CharField(max_length=255)
+    title_sort = models.CharField(max_length=255)
+    summary = models.TextField()
+    body_text = models.TextField()  # plain text for highlighted snippets
+    first_published_at = models.DateTimeField(null=True)
+    last_published_at = models.DateTimeField(null=True)
+    facets = models.JSONField(default=dict)  # facet name -> codes, to render hits without joins
+    # Analysed terms (search.analysis), the same for every backend.
+    title_terms = models.TextField()
+    summary_terms = models.TextField()
+    body_terms = models.TextField()
+    meta_terms = models.TextField()  # organisation names, municipalities, taxonomy labels
+    extra_terms = models.TextField()  # other readings and compound parts
+    vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["page", "locale"], name="unique_document_per_locale")]
+        indexes = [
+            models.Index(fields=["locale", "first_published_at"]),
+            models.Index(fields=["locale", "last_published_at"]),
+            models.Index(fields=["locale", "title_sort"]),
+            GinIndex(fields=["vector"], name="search_document_vector"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} [{self.locale}]"
+
+
+class SearchFacetValue(models.Model):
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="facet_values")
+    locale = models.CharField(max_length=8)  # copied from the document: counts need no join
+    facet = models.CharField(max_length=32)
+    value = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "facet", "value"], name="unique_facet_value")
+        ]
+        indexes = [models.Index(fields=["locale", "facet", "value", "document"], name="search_facet_lookup")]
+
+    def __str__(self):
+        return f"{self.facet}={self.value}"
+
+
+class SearchTerm(models.Model):
+    """The vocabulary per locale: what typo-tolerant search may correct a word to."""
+
+    locale = models.CharField(max_length=8)
+    term = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["locale", "term"], name="unique_term_per_locale")]
+
+    def __str__(self):
+        return self.term
+
+
+class SearchQueueItem(models.Model):
+    """A translation group whose Elasticsearch documents are not up to date yet (ES down or slow)."""
+
+    translation_key = models.UUIDField(unique=True)
+    queued_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.translation_key)

@@ -1,0 +1,141 @@
+"""Reading a search request: validation with clear messages, and the parsed query text."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .analysis import analyse_text, is_stop_word, query_terms, tokenize
+from .facets import FACETS, FACETS_BY_NAME, value_labels
+
+MAX_QUERY_LENGTH = 200
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch's default window)
+SORTS = ("relevance", "newest", "updated", "title")
+OPERATORS = ("and", "or")
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+_PHRASE = re.compile(r'"([^"]*)"')
+
+
+class InvalidSearch(ValueError):
+    """A request that cannot be answered as asked; ``message`` is safe to show to the user."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    locale: str
+    text: str = ""
+    selections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str = "relevance"
+    operator: str = "and"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return self.selections.get(facet, ())
+
+
+@dataclass
+class ParsedQuery:
+    """Required words (each a tuple of alternative terms) and phrases (positional terms)."""
+
+    words: list[tuple[str, ...]] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+    operator: str = "and"
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words and not self.phrases
+
+
+def clean_text(raw: str) -> str:
+    text = raw.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    if any(unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"} for char in text):
+        raise InvalidSearch("q", _("The search text contains control characters. Please type it again."))
+    text = " ".join(text.split())
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidSearch("q", _("The search text is too long: at most %(max)d characters.") % {"max": MAX_QUERY_LENGTH})
+    if text.count('"') % 2:
+        raise InvalidSearch("q", _("A quotation mark is missing: put phrases between two quotation marks."))
+    return text
+
+
+def parse_query(locale: str, text: str, operator: str = "and") -> ParsedQuery:
+    parsed = ParsedQuery(operator=operator)
+    for phrase in _PHRASE.findall(text):
+        terms = analyse_text(locale, phrase).primary
+        if len(terms) == 1:
+            parsed.words.append(_alternatives(locale, tokenize(phrase)[0]))
+        elif terms:
+            parsed.phrases.append(terms)
+    for word in tokenize(_PHRASE.sub(" ", text)):
+        if not is_stop_word(locale, word):
+            parsed.words.append(_alternatives(locale, word))
+    parsed.words = list(dict.fromkeys(parsed.words))
+    return parsed
+
+
+def _alternatives(locale: str, word: str) -> tuple[str, ...]:
+    """A word's terms in the search language first, then in the other languages: untranslated
+    practices are searched in their own language (see SearchDocument.is_fallback)."""
+    terms = list(query_terms(locale, word))
+    for language in LANGUAGES:
+        if language != locale:
+            terms += query_terms(language, word)
+    return tuple(dict.fromkeys(terms))
+
+
+def _positive_int(parameter: str, raw: str | None, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+        raise InvalidSearch(parameter, _("%(parameter)s must be a whole number of 1 or more.") % {"parameter": parameter})
+    return int(raw)
+
+
+def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | None = None) -> SearchRequest:
+    """Validate query parameters (a QueryDict). ``strict`` rejects unknown parameter names (API)."""
+    allowed = {"q", "lang", "sort", "page", "page_size", "operator", *FACETS_BY_NAME}
+    unknown = sorted(set(params) - allowed)
+    if strict and unknown:
+        raise InvalidSearch(unknown[0], _("Unknown parameter: %(name)s.") % {"name": unknown[0]})
+    if locale not in LANGUAGES:
+        raise InvalidSearch("lang", _("Unknown language: choose fi, sv or en."))
+    text = clean_text(params.get("q", ""))
+    sort = params.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise InvalidSearch("sort", _("Unknown sort order: choose relevance, newest, updated or title."))
+    operator = params.get("operator") or "and"
+    if operator not in OPERATORS:
+        raise InvalidSearch("operator", _("Unknown operator: choose and or or."))
+    page = _positive_int("page", params.get("page"), 1)
+    page_size = fixed_page_size or _positive_int("page_size", params.get("page_size"), DEFAULT_PAGE_SIZE)
+    if page_size > MAX_PAGE_SIZE:
+        raise InvalidSearch("page_size", _("page_size can be at most %(max)d.") % {"max": MAX_PAGE_SIZE})
+    if page * page_size > MAX_RESULT_WINDOW:
+        raise InvalidSearch("page", _("That page is too far: narrow the search instead."))
+    selections = {}
+    for facet in FACETS:
+        values = tuple(dict.fromkeys(value for value in params.getlist(facet.name) if value != ""))
+        if not values:
+            continue
+        known = value_labels(facet, locale)
+        for value in values:
+            if value not in known:
+                raise InvalidSearch(facet.name, _("Unknown value for %(facet)s: %(value)s.")
+                                    % {"facet": facet.name, "value": value[:40]})
+        selections[facet.name] = values
+    return SearchRequest(locale=locale, text=text, selections=selections, sort=sort, operator=operator,
+                         page=page, page_size=page_size)
