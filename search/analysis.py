@@ -81,6 +81,11 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(SNOWBALL.get(language, "english"))
 
 
+def _stem(language: str, word: str) -> str:
+    """Stem first, fold accents after: Snowball knows "kafé" is a word ending in a vowel."""
+    return fold(_stemmer(language).stemWord(word.lower()))
+
+
 def _compound_parts(word: str, analysis: dict) -> list[str]:
     """Base forms of the parts of a Finnish compound, from Voikko's STRUCTURE of the surface word."""
     structure = analysis.get("STRUCTURE", "")
@@ -110,7 +115,7 @@ def analyse_word(language: str, word: str) -> tuple[str, tuple[str, ...]]:
             primary = baseforms[0]
             extras.discard(primary)
             return primary, tuple(sorted(extras))
-    return _stemmer(language).stemWord(fold(word)), ()
+    return _stem(language, word), ()
 
 
 @dataclass
@@ -139,7 +144,7 @@ def query_terms(language: str, word: str) -> tuple[str, ...]:
         analyses = voikko.analyze(word) if voikko is not None else []
         if analyses:
             return tuple(dict.fromkeys(fold(a["BASEFORM"]) for a in analyses if a.get("BASEFORM")))
-    return (_stemmer(language).stemWord(fold(word)),)
+    return (_stem(language, word),)
 
 
 def is_stop_word(language: str, word: str) -> bool:

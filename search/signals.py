@@ -72,6 +72,7 @@ TERM_RELATIONS = {Region: "regions", Theme: "themes", TargetGroup: "target_group
 def _term_changed(sender, instance, **kwargs):
     """Labels are searchable text: re-index the practices that carry a renamed term."""
     clear_label_cache()
+    transaction.on_commit(clear_label_cache)  # and again once committed (a rollback keeps the old label)
     if sender is OrganisationType:
         practices = PracticePage.objects.filter(lead_organisation__type=instance)
     else:

@@ -24,3 +24,12 @@ def uusimaa(index_fi):
 @pytest.fixture
 def pirkanmaa(index_fi):
     return RegionPage.objects.child_of(index_fi).get(region__code="06")
+
+
+@pytest.fixture(autouse=True)
+def fresh_label_cache():
+    """Each test's transaction is rolled back; so must be the labels cached in memory."""
+    yield
+    from search.facets import clear_label_cache
+
+    clear_label_cache()

@@ -4,6 +4,8 @@ import datetime
 import itertools
 import json
 
+from django.test import TestCase
+
 from practices.models import Organisation, OrganisationType, PracticeContact, PracticePage, Region, Theme
 
 _counter = itertools.count(1)
@@ -37,9 +39,11 @@ def make_practice(parent, *, title=None, themes=("language",), regions=("01",), 
     page.themes = list(Theme.objects.filter(code__in=themes))
     page.regions = list(Region.objects.filter(code__in=regions))
     page.contacts = [PracticeContact(**contact) for contact in contacts]
-    parent.add_child(instance=page)
-    revision = page.save_revision()
-    if publish:
-        revision.publish()
-        page.refresh_from_db()
+    # Run on-commit work (search indexing) as a real request's commit would.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        parent.add_child(instance=page)
+        revision = page.save_revision()
+        if publish:
+            revision.publish()
+    page.refresh_from_db()
     return page
