@@ -74,8 +74,38 @@ else
   fi
 fi
 
+as_es=()
+if [ "$(id -u)" = "0" ]; then
+  # Elasticsearch refuses to run as root: run the node as the kb-es system user.
+  id kb-es >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin kb-es
+  as_es=(runuser -u kb-es --)
+  "${as_es[@]}" test -r "$es_home/lib/elasticsearch-$es_version.jar" -a -x "$es_home/bin" ||
+    fail "user kb-es cannot read $es_home; set KB_CACHE_DIR to a directory it can read"
+fi
+
 # --- A temp dir for config, data and logs ------------------------------------------------------
 workdir=$(mktemp -d /tmp/kb-es.XXXXXX)
+es_pid=""
+cleanup() {
+  if [ -z "$es_pid" ] && [ -s "$workdir/es.pid" ]; then
+    es_pid=$(cat "$workdir/es.pid")
+  fi
+  if [ -n "$es_pid" ] && kill "$es_pid" 2>/dev/null; then
+    # Not our child (-d daemonizes), so poll instead of wait.
+    for _ in $(seq 150); do
+      kill -0 "$es_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -9 "$es_pid" 2>/dev/null || true
+  fi
+  rm -rf "$workdir"
+  # The JVM's per-user perf-data dir (the version check runs without our options); only if empty.
+  if [ "${#as_es[@]}" -gt 0 ]; then rmdir /tmp/hsperfdata_kb-es 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 ports=$(python3 -c '
 import socket
 socks = [socket.socket() for _ in range(2)]
@@ -101,37 +131,7 @@ action.destructive_requires_name: false
 # Allocate shards however full the disk is.
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
-
-as_es=()
-if [ "$(id -u)" = "0" ]; then
-  # Elasticsearch refuses to run as root: run the node as the kb-es system user.
-  id kb-es >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin kb-es
-  chown -R kb-es: "$workdir"
-  as_es=(runuser -u kb-es --)
-  "${as_es[@]}" test -r "$es_home/lib/elasticsearch-$es_version.jar" -a -x "$es_home/bin" ||
-    fail "user kb-es cannot read $es_home; set KB_CACHE_DIR to a directory it can read"
-fi
-
-es_pid=""
-cleanup() {
-  if [ -z "$es_pid" ] && [ -s "$workdir/es.pid" ]; then
-    es_pid=$(cat "$workdir/es.pid")
-  fi
-  if [ -n "$es_pid" ] && kill "$es_pid" 2>/dev/null; then
-    # Not our child (-d daemonizes), so poll instead of wait.
-    for _ in $(seq 150); do
-      kill -0 "$es_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -9 "$es_pid" 2>/dev/null || true
-  fi
-  rm -rf "$workdir"
-  # The JVM's per-user perf-data dir (the version check runs without our options); only if empty.
-  if [ "${#as_es[@]}" -gt 0 ]; then rmdir /tmp/hsperfdata_kb-es 2>/dev/null || true; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+if [ "${#as_es[@]}" -gt 0 ]; then chown -R kb-es: "$workdir"; fi
 
 log="$workdir/logs/kb-test.log"
 show_log() {

@@ -84,8 +84,11 @@ def autocomplete(params, language: str) -> dict:
                                             "url": f"/{language}{search_url[3:]}?{facet.name}={code}"})
         titles = (SearchDocument.objects.filter(locale=language, title__icontains=text, is_fallback=False)
                   .order_by("title_sort").values("title", "url")[:AUTOCOMPLETE_LIMIT])
-        suggestions = [{"type": "practice", "label": row["title"], "url": row["url"]} for row in titles] + suggestions
-    return {"query": text, "suggestions": suggestions[:AUTOCOMPLETE_LIMIT]}
+        half = AUTOCOMPLETE_LIMIT // 2
+        practices = [{"type": "practice", "label": row["title"], "url": row["url"]} for row in titles]
+        filters = suggestions[:max(half, AUTOCOMPLETE_LIMIT - len(practices))]
+        suggestions = practices[:AUTOCOMPLETE_LIMIT - len(filters)] + filters
+    return {"query": text, "suggestions": suggestions}
 
 
 def openapi_schema(request) -> dict:
