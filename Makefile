@@ -1,5 +1,6 @@
 # KB: two commands on a fresh machine — `make run` (the site with demo content on SQLite)
-# and `make test` (the whole test suite, on SQLite and on a private PostgreSQL).
+# and `make test` (checks and the whole test suite, on SQLite and on a private PostgreSQL, both
+# with a private Elasticsearch node for the search tests).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages db checks test-sqlite test-postgres lint clean
+.PHONY: run test install messages db checks test-sqlite test-postgres bench clean
 
 $(STAMP):
 	scripts/ensure-system-packages.sh
@@ -41,7 +42,11 @@ test-sqlite: messages
 test-postgres: messages
 	scripts/with-postgres.sh $(BIN)/pytest
 
-test: checks test-sqlite test-postgres
+test: checks
+	scripts/with-elasticsearch.sh $(MAKE) --no-print-directory test-sqlite test-postgres
+
+bench: db
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
