@@ -3,6 +3,7 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -71,21 +72,23 @@ def _suggestion(result, params):
 @require_GET
 def search_api(request):
     language = request.GET.get("lang") or _language()
-    try:
-        search_request = parse_request(request.GET, language, strict=True)
-    except InvalidSearch as error:
-        return api.error(error)
-    return JsonResponse(api.result_json(run_search(search_request), request))
+    with translation.override(language if language in api.LANGUAGES else None):  # messages in that language
+        try:
+            search_request = parse_request(request.GET, language, strict=True)
+        except InvalidSearch as error:
+            return api.error(error)
+        return JsonResponse(api.result_json(run_search(search_request), request))
 
 
 @never_cache
 @require_GET
 def autocomplete_api(request):
     language = request.GET.get("lang") or _language()
-    try:
-        return JsonResponse(api.autocomplete(request.GET, language))
-    except InvalidSearch as error:
-        return api.error(error)
+    with translation.override(language if language in api.LANGUAGES else None):
+        try:
+            return JsonResponse(api.autocomplete(request.GET, language))
+        except InvalidSearch as error:
+            return api.error(error)
 
 
 @require_GET
