@@ -7,34 +7,31 @@ from wagtail.models import Page
 register = template.Library()
 
 
+UNTRANSLATED = "untranslated"  # query flag: the home page explains the page was not translated yet
+
+
 @register.simple_tag(takes_context=True)
 def language_links(context):
-    """One link per language: the same page in that language if it exists, else that language's home."""
+    """One link per language: the same page in that language when it is translated and live,
+    otherwise that language's home page, which then says so."""
     request = context["request"]
     page = context.get("page")
     current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
     translations = {}
-    homes = {}
     if isinstance(page, Page):
         translations = {
             p.locale.language_code: p for p in page.get_translations(inclusive=True).live().select_related("locale")
         }
-    site = getattr(request, "site", None) or getattr(context.get("page"), "get_site", lambda: None)()
-    if site is not None and len(translations) < len(settings.LANGUAGES):
-        homes = {
-            p.locale.language_code: p
-            for p in Page.objects.filter(translation_key=site.root_page.translation_key).live().select_related("locale")
-        }
     links = []
     for code, name in settings.LANGUAGES:
-        if isinstance(page, Page):
-            target = translations.get(code) or homes.get(code)
-            url = target.get_url(request) if target else f"/{code}/"
-            exact = code in translations
+        if not isinstance(page, Page):  # a view such as search: the same URL in the other language
+            url, exact = translate_url(request.get_full_path(), code), True
+        elif code in translations:
+            url, exact = translations[code].get_url(request), True
         else:
-            url = translate_url(request.get_full_path(), code)
-            exact = True
-        links.append({"code": code, "name": name, "url": url, "current": code == current, "exact": exact})
+            url, exact = f"/{code}/?{UNTRANSLATED}=1", False
+        links.append({"code": code, "name": name, "url": url, "absolute_url": request.build_absolute_uri(url),
+                      "current": code == current, "exact": exact})
     return links
 
 

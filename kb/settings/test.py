@@ -9,3 +9,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# Tests use Elasticsearch only where they ask for it (tests/test_search_elasticsearch.py reads
+# ELASTICSEARCH_URL itself, with its own index prefix); everything else is rolled back with the
+# database and must not leave documents in a shared cluster.
+KB_ELASTICSEARCH_URL = ""
