@@ -164,3 +164,19 @@ def test_templates_have_no_text_outside_gettext(path):
     if str(path.relative_to(ROOT)) in UNTRANSLATABLE:
         return
     assert untranslated_texts(path) == []
+
+
+def test_region_page_lists_practices_not_yet_translated(client, uusimaa):
+    page = make_practice(uusimaa, title="Vain suomeksi -kerho")
+    sv_region = uusimaa.get_translation(Locale.objects.get(language_code="sv"))
+    html = client.get(sv_region.url).content.decode()
+    assert f'<a href="{page.url}" lang="fi" hreflang="fi">Vain suomeksi -kerho</a>' in html
+    assert "Finns på finska" in html
+
+
+def test_translation_names_its_original_language(client):
+    source = translated_practice()
+    sv = PracticePage.objects.get(translation_key=source.translation_key, locale__language_code="sv")
+    html = client.get(sv.url).content.decode()
+    assert "<dt>Originalspråk</dt><dd>Finska</dd>" in html
+    assert "Alkuperäinen kieli" not in client.get(source.url).content.decode()

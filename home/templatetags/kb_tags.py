@@ -39,3 +39,13 @@ def language_links(context):
 def labels(terms):
     """Comma-separated labels of taxonomy terms in the active language."""
     return ", ".join(term.label for term in terms)
+
+
+@register.simple_tag
+def language_name(code):
+    """The name of a content language in the active language, e.g. "in Finnish" labels."""
+    from django.utils.translation import gettext
+
+    names = {"fi": gettext("Available in Finnish"), "sv": gettext("Available in Swedish"),
+             "en": gettext("Available in English")}
+    return names.get(code, code)

@@ -1,6 +1,7 @@
 """The page tree: practices index -> one region page per region (+ national) -> practice pages."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -20,8 +21,10 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail_localize.fields import SynchronizedField
+from wagtail_localize.models import TranslationSource
 
 from practices.blocks import RICH_TEXT_FEATURES, LinkStreamBlock, ModelStreamBlock
+from practices.collation import sort_key
 from practices.forms import PracticePageForm
 
 from .choices import EVIDENCE_DEFINITIONS, BudgetBand, EvaluationType, EvidenceLevel, Status
@@ -104,7 +107,26 @@ class RegionPage(Page):
             .prefetch_related(*PracticePage.CARD_PREFETCH)
         )
         context["practices"] = paginate(request, practices)
+        context["untranslated"] = self.untranslated_practices()
         return context
+
+    def untranslated_practices(self):
+        """Live practices of this region that exist only in other languages, each once."""
+        others = list(RegionPage.objects.filter(translation_key=self.translation_key).exclude(pk=self.pk))
+        if not others:
+            return []
+        below_others = Q()
+        for region_page in others:
+            below_others |= Q(path__startswith=region_page.path, depth=region_page.depth + 1)
+        translated_here = PracticePage.objects.child_of(self).values("translation_key")
+        candidates = (
+            PracticePage.objects.live().filter(below_others).exclude(translation_key__in=translated_here)
+            .select_related("locale").order_by("title")
+        )
+        unique = {}
+        for practice in sorted(candidates, key=lambda p: p.locale.language_code != settings.LANGUAGE_CODE):
+            unique.setdefault(practice.translation_key, practice)
+        return sorted(unique.values(), key=lambda practice: sort_key(practice.title))
 
 
 class PracticeContact(Orderable):
@@ -309,6 +331,13 @@ class PracticePage(Page):
     def evidence_definition(self):
         return EVIDENCE_DEFINITIONS.get(self.evidence_level, "")
 
+    def translated_from(self):
+        """The language code of the source this page was translated from, or None for an original."""
+        source = TranslationSource.objects.filter(object_id=self.translation_key).select_related("locale").first()
+        if source is None or source.locale_id == self.locale_id:
+            return None
+        return source.locale.language_code
+
     def public_contacts(self):
         """Contacts who agreed to publication; the only ones a template may show."""
         return [contact for contact in self.contacts.all() if contact.publish_consent]
@@ -339,6 +368,7 @@ class PracticePage(Page):
             prefetch_related_objects([self], *self.PAGE_PREFETCH, "contacts")
             if self.lead_organisation_id:
                 self.lead_organisation = Organisation.objects.select_related("type").get(pk=self.lead_organisation_id)
+        context["translated_from"] = self.translated_from()
         context["public_contacts"] = self.public_contacts()
         context["related_practices"] = list(self.related_practices())
         return context
