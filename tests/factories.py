@@ -47,3 +47,17 @@ def make_practice(parent, *, title=None, themes=("language",), regions=("01",), 
             revision.publish()
     page.refresh_from_db()
     return page
+
+
+def log_in_superuser(client, language="en", username=None):
+    """Log ``client`` in as a superuser whose admin speaks ``language``."""
+    from django.contrib.auth import get_user_model
+    from wagtail.users.models import UserProfile
+
+    user = get_user_model().objects.create_superuser(username or f"admin-{language}", "admin@kb.example",
+                                                     "pass-word-123")
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(user)
+    return client

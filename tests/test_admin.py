@@ -1,22 +1,17 @@
 """The admin: taxonomies as searchable snippets, practice editing in tabs, a filterable practice list."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from wagtail.users.models import UserProfile
 
 from practices.models import PracticePage, Region, Theme
+
+from .factories import log_in_superuser
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    user = get_user_model().objects.create_superuser("root", "root@kb.example", "pass-word-123")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "en"
-    profile.save()
-    client.force_login(user)
-    return client
+    return log_in_superuser(client, "en")
 
 
 def test_taxonomy_snippets_are_listed_and_searchable(admin_client):

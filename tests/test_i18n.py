@@ -6,16 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.template.base import Lexer, TokenType
 from wagtail.models import Locale
-from wagtail.users.models import UserProfile
 from wagtail_localize.models import Translation, TranslationSource
 
 from practices.collation import sort_key
 from practices.models import PracticeIndexPage, PracticePage, RegionPage, Theme
 
-from .factories import make_practice
+from .factories import log_in_superuser, make_practice
 from .search_helpers import run, titles
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +92,7 @@ def test_translation_keeps_taxonomies_on_every_sync():
 
 def test_translation_submitted_in_the_admin_starts_as_a_draft(client, uusimaa):
     page = make_practice(uusimaa, title="Käännettävä kerho")
-    client.force_login(get_user_model().objects.create_superuser("boss", "boss@kb.example", "pass-word-123"))
+    log_in_superuser(client)
     sv = Locale.objects.get(language_code="sv")
     response = client.post(f"/admin/localize/submit/page/{page.pk}/", {"locales": [sv.pk]})
     assert response.status_code == 302
@@ -103,12 +101,7 @@ def test_translation_submitted_in_the_admin_starts_as_a_draft(client, uusimaa):
 
 
 def test_admin_speaks_the_editors_language(client):
-    user = get_user_model().objects.create_superuser("sven", "sven@kb.example", "pass-word-123")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "sv"
-    profile.save()
-    client.force_login(user)
-    html = client.get("/admin/").content.decode()
+    html = log_in_superuser(client, "sv").get("/admin/").content.decode()
     assert 'lang="sv"' in html and "Sidor" in html
 
 

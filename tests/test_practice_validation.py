@@ -3,16 +3,14 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
-from wagtail.users.models import UserProfile
 
 from practices.models import PracticePage, Region, Theme
 
-from .factories import make_practice
+from .factories import log_in_superuser, make_practice
 
 pytestmark = pytest.mark.django_db
 
@@ -57,18 +55,9 @@ def test_summary_length_is_limited(uusimaa):
 
 # --- The admin form: what an editor sees -------------------------------------------------------
 
-def log_in_editor(client, language):
-    user = get_user_model().objects.create_superuser(f"editor-{language}", "editor@kb.example", "pass-word-123")
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def editor_client(client):
-    return log_in_editor(client, "en")
+    return log_in_superuser(client, "en")
 
 
 def practice_form(regions=("01",), themes=("language",), **overrides):
@@ -156,5 +145,5 @@ def test_admin_shows_date_order_message(editor_client, uusimaa):
 
 
 def test_finnish_editor_gets_the_message_in_finnish(client, uusimaa):
-    response = post_new_practice(log_in_editor(client, "fi"), uusimaa, practice_form(themes=[]))
+    response = post_new_practice(log_in_superuser(client, "fi"), uusimaa, practice_form(themes=[]))
     assert field_errors(response, "themes", "fi") == ["Valitse vähintään yksi teema."]
