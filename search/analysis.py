@@ -136,6 +136,7 @@ def analyse_text(language: str, text: str) -> AnalysedText:
     return result
 
 
+@functools.lru_cache(maxsize=50_000)
 def query_terms(language: str, word: str) -> tuple[str, ...]:
     """The terms a query word may match: its readings (a document's compound parts are indexed,
     so a query for a part finds the compound)."""

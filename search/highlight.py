@@ -3,15 +3,14 @@
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .analysis import TOKEN, analyse_word, query_terms
+from .analysis import TOKEN, analyse_word
 
 WINDOW = 30  # words in a snippet
 
 
 def _matches(language: str, word: str, wanted: set[str]) -> bool:
-    primary, extras = analyse_word(language, word)
-    return primary in wanted or bool(wanted.intersection(extras)) or bool(
-        wanted.intersection(query_terms(language, word)))
+    primary, extras = analyse_word(language, word)  # cached: extras hold every other reading too
+    return primary in wanted or not wanted.isdisjoint(extras)
 
 
 def snippet(text: str, language: str, wanted: set[str]) -> SafeString:
