@@ -70,15 +70,16 @@ def _engine():
 
 
 def _run(request: SearchRequest, parsed: ParsedQuery):
-    engine = _engine()
+    """(raw result, backend name, degraded): Elasticsearch when configured, else or on failure the database."""
+    engine, degraded = _engine(), False
     if engine is not None:
         try:
             return engine.search(request, parsed), engine.name, False
         except BackendUnavailable as error:
             logger.warning("Elasticsearch unavailable, searching the database instead: %s", error)
-            return DatabaseBackend().search(request, parsed), DatabaseBackend().name, True
+            degraded = True
     backend = DatabaseBackend()
-    return backend.search(request, parsed), backend.name, False
+    return backend.search(request, parsed), backend.name, degraded
 
 
 def _corrected(request: SearchRequest, parsed: ParsedQuery):

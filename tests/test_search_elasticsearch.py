@@ -73,7 +73,7 @@ def test_same_totals_counts_and_hits_as_the_database(es, locale, query_string):
         assert set(engine.ids) == set(database.ids)
 
 
-def test_one_request_per_search(es):
+def test_one_request_per_search(es, monkeypatch):
     sent = []
     original = es.client.transport.perform_request
 
@@ -81,7 +81,7 @@ def test_one_request_per_search(es):
         sent.append((method, path))
         return original(method, path, **kwargs)
 
-    es.client.transport.perform_request = counting
+    monkeypatch.setattr(es.client.transport, "perform_request", counting)
     search_request = parse_request(QueryDict("q=kirjasto&region=01&region=02&theme=language&status=ongoing"), "fi",
                                    strict=True)
     es.search(search_request, parse_query("fi", search_request.text))

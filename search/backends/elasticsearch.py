@@ -4,6 +4,7 @@ original text for scoring, and every facet's disjunctive counts from ONE search 
 (post_filter for the selections, a filter aggregation per facet holding the other selections).
 """
 
+import functools
 import logging
 import time
 import uuid
@@ -62,9 +63,8 @@ class ElasticsearchBackend:
     name = "elasticsearch"
 
     def __init__(self, url: str, timeout: float, prefix: str):
-        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
+        self.client = _client(url, timeout)
         self.prefix = prefix
-        self.requests = 0
 
     @classmethod
     def from_settings(cls):
@@ -231,6 +231,12 @@ class ElasticsearchBackend:
             return self.client.count(index=self.alias(locale))["count"]
         except NotFoundError:
             return 0
+
+
+@functools.lru_cache(maxsize=8)
+def _client(url: str, timeout: float) -> Elasticsearch:
+    """One client (and connection pool) per cluster and timeout, reused across requests."""
+    return Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 
 
 def _locales():
