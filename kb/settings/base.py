@@ -16,6 +16,7 @@ CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
 INSTALLED_APPS = [
     "home",
     "practices",
+    "editorial",
     "search",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales
@@ -128,6 +129,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
 SERVER_EMAIL = env.DEFAULT_FROM_EMAIL
+# Workflow notifications (submitted, approved, changes requested with the reviewer's comment) go to
+# the region's reviewers and to the author, not to every superuser: superusers only administer.
+WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = DEFAULT_FROM_EMAIL
+WAGTAILADMIN_NOTIFICATION_INCLUDE_SUPERUSERS = False
 
 # Security: strict here, relaxed only in dev.py and test.py.
 SECURE_SSL_REDIRECT = env.SECURE_SSL_REDIRECT

@@ -11,6 +11,7 @@ import uuid
 from django.utils.text import slugify
 from wagtail.models import Locale, Page, Site
 
+from editorial.roles import setup_roles
 from home.models import HomePage
 from practices.models import (
     ActivityForm,
@@ -248,4 +249,6 @@ def load_demo():
     home, index = ensure_tree()
     translate_tree(home, index)
     organisations = load_organisations()
-    return load_practices(index, organisations)
+    created = load_practices(index, organisations)
+    setup_roles()  # editorial groups, permissions and review workflows on the region pages (editorial/)
+    return created

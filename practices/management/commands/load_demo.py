@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from editorial.demo import setup_demo_accounts
 from practices.demo.loader import load_demo
 
 DEMO_ADMIN = ("admin", "kb-demo-admin")
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo content ready ({created} new practices)."))
         if settings.DEBUG:
             self.ensure_demo_admin()
+            self.ensure_demo_accounts()
         if synthetic:
             from practices.demo.synthetic import generate
 
@@ -40,3 +42,9 @@ class Command(BaseCommand):
         if not users.filter(username=DEMO_ADMIN[0]).exists():
             users.create_superuser(DEMO_ADMIN[0], "admin@kb.invalid", DEMO_ADMIN[1])
         self.stdout.write(f"Admin (development only): user {DEMO_ADMIN[0]!r}, password {DEMO_ADMIN[1]!r}")
+
+    def ensure_demo_accounts(self):
+        """One account per editorial role (editorial/demo.py); development (DEBUG) only, never in production."""
+        for account in setup_demo_accounts():
+            self.stdout.write(f"{account.description} (development only): user {account.username!r}, "
+                              f"password {account.password!r}")

@@ -1,0 +1,59 @@
+"""Publishing goes through review: where a workflow governs a page, only superusers publish directly.
+
+Coordinators and national editors hold Wagtail's publish permission because approval publishes as
+the approver (and unpublishing needs it), but a "Publish" button would let them publish their own
+revision without a second pair of eyes. These hooks take that button away and refuse every
+direct-publish request in the admin: the editor, the create view, wagtail-localize's translation
+editor, bulk publishing and "publish copies". What goes live is what another reviewer approved.
+"""
+
+from django.core.exceptions import PermissionDenied
+from wagtail import hooks
+from wagtail.models import Page
+
+from .review import publishing_requires_review
+
+PUBLISH_BUTTON = "action-publish"
+
+
+def _asks_to_publish(request) -> bool:
+    # Wagtail's editor posts "action-publish"; wagtail-localize's translation editor "action=publish".
+    return request.method == "POST" and (PUBLISH_BUTTON in request.POST or request.POST.get("action") == "publish")
+
+
+@hooks.register("construct_page_action_menu")
+def hide_direct_publish(menu_items, request, context):
+    page = context.get("page") or context.get("parent_page")
+    if page is not None and publishing_requires_review(page, request.user):
+        menu_items[:] = [item for item in menu_items if item.name != PUBLISH_BUTTON]
+
+
+# Before wagtail-localize's own before_edit_page hook, which answers translation pages itself.
+@hooks.register("before_edit_page", order=-100)
+def refuse_direct_publish_on_edit(request, page):
+    if _asks_to_publish(request) and publishing_requires_review(page, request.user):
+        raise PermissionDenied
+
+
+@hooks.register("before_create_page", order=-100)
+def refuse_direct_publish_on_create(request, parent_page, page_class):
+    if _asks_to_publish(request) and publishing_requires_review(parent_page, request.user):
+        raise PermissionDenied
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_publish(request, action_type, objects, action_class_instance):
+    if action_type == "publish" and any(
+        isinstance(obj, Page) and publishing_requires_review(obj, request.user) for obj in objects
+    ):
+        raise PermissionDenied
+
+
+@hooks.register("before_copy_page")
+def refuse_publishing_copies(request, page):
+    if request.method != "POST" or not request.POST.get("publish_copies"):
+        return
+    parent_id = request.POST.get("new_parent_page", "")
+    destination = (Page.objects.filter(pk=parent_id).first() if parent_id.isdigit() else None) or page.get_parent()
+    if publishing_requires_review(destination, request.user):
+        raise PermissionDenied
