@@ -57,3 +57,36 @@ def refuse_publishing_copies(request, page):
     destination = (Page.objects.filter(pk=parent_id).first() if parent_id.isdigit() else None) or page.get_parent()
     if publishing_requires_review(destination, request.user):
         raise PermissionDenied
+
+
+# --- Translations through review (editorial/translations.py) -------------------------------------
+@hooks.register("register_admin_urls")
+def translation_review_urls():
+    from django.urls import path
+
+    from .translations import submit_translation
+
+    return [path("editorial/translations/<int:page_id>/submit/", submit_translation,
+                 name="editorial_submit_translation")]
+
+
+def _submit_translation_button(page, user, priority):
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+    from wagtail.admin.widgets import Button
+
+    from .translations import can_submit
+
+    if can_submit(page.specific, user):
+        yield Button(_("Submit translation for review"), reverse("editorial_submit_translation", args=[page.pk]),
+                     icon_name="resubmit", priority=priority)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def submit_translation_listing_button(page, user, next_url=None):
+    yield from _submit_translation_button(page, user, priority=45)
+
+
+@hooks.register("register_page_header_buttons")
+def submit_translation_header_button(page, user, view_name, next_url=None):
+    yield from _submit_translation_button(page, user, priority=55)

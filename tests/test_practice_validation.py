@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
-from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from practices.models import PracticePage, Region, Theme
+from editorial.testing import practice_form as editor_form
+from practices.models import PracticePage
 
 from .factories import log_in_superuser, make_practice
 
@@ -60,42 +60,9 @@ def editor_client(client):
     return log_in_superuser(client, "en")
 
 
-def practice_form(regions=("01",), themes=("language",), **overrides):
-    data = {
-        "title": "Kielikahvila kirjastossa",
-        "slug": "kielikahvila-kirjastossa",
-        "summary": "Viikoittainen kielikahvila.",
-        "plain_summary": "",
-        "problem": rich_text("<p>Suomea on vaikea harjoitella arjessa.</p>"),
-        "goals": rich_text(""),
-        "model": streamfield([("paragraph", rich_text("<p>Vapaaehtoiset ohjaavat keskustelua.</p>"))]),
-        "core_components": rich_text(""),
-        "adaptable_parts": rich_text(""),
-        "is_national": "",
-        "municipalities": "",
-        "start_date": "2023-01-10",
-        "end_date": "",
-        "is_permanent": "on",
-        "status": "permanent",
-        "resources": rich_text(""),
-        "budget_band": "",
-        "results": rich_text(""),
-        "feedback": rich_text(""),
-        "evaluation_type": "none",
-        "evidence_level": "described",
-        "lessons_learned": rich_text(""),
-        "transferability": rich_text(""),
-        "contacts": inline_formset([]),
-        "links": streamfield([]),
-        "last_reviewed": "",
-        "comments": inline_formset([]),
-    }
-    data.update(overrides)
-    form = nested_form_data(data)
-    # Many-to-many checkboxes post one value per ticked box.
-    form["regions"] = [region.pk for region in Region.objects.filter(code__in=regions)]
-    form["themes"] = [theme.pk for theme in Theme.objects.filter(code__in=themes)]
-    return form
+def practice_form(**overrides):
+    overrides.setdefault("slug", "kielikahvila-kirjastossa")
+    return editor_form(**overrides)
 
 
 def field_errors(response, field, language="en"):
