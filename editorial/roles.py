@@ -43,6 +43,7 @@ TAXONOMY_MODELS = (
 MANAGE_TAXONOMIES = tuple(
     f"practices.{action}_{model}" for model in TAXONOMY_MODELS for action in ("add", "change", "delete")
 )
+MANAGE_HIGHLIGHTS = tuple(f"highlights.{action}_highlight" for action in ("add", "change", "delete"))
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ NATIONAL_EDITOR = Role(
     # down; the review task itself opens the editor of a page under review to its reviewers.
     page_permissions=("publish",),
     locales=ALL_LOCALES,
-    model_permissions=(ACCESS_ADMIN, *MANAGE_TAXONOMIES),
+    model_permissions=(ACCESS_ADMIN, *MANAGE_TAXONOMIES, *MANAGE_HIGHLIGHTS),
     collection_permissions=CHOOSE_MEDIA,
     reviews=True,
 )

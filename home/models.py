@@ -4,6 +4,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from highlights.models import Highlight, HighlightsPage
 from practices.blocks import RICH_TEXT_FEATURES
 from practices.models import PracticeIndexPage, PracticePage, Region, RegionPage, Theme
 
@@ -17,7 +18,7 @@ class HomePage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["practices.PracticeIndexPage"]
+    subpage_types = ["practices.PracticeIndexPage", "highlights.HighlightsPage"]
 
     class Meta:
         verbose_name = _("home page")
@@ -41,4 +42,6 @@ class HomePage(Page):
         context["regions"] = regions
         context["national_page"] = region_pages.get(None)
         context["practice_index"] = PracticeIndexPage.objects.child_of(self).live().first()
+        context["highlights"] = Highlight.objects.current().with_pages(self.locale.language_code)
+        context["highlights_page"] = HighlightsPage.objects.child_of(self).live().first()
         return context

@@ -23,6 +23,7 @@ if settings.DEBUG:
 # Every public URL carries its language: /fi/…, /sv/…, /en/…; "/" redirects by the browser's preference.
 urlpatterns += i18n_patterns(
     path("search/", search_views.search_page, name="search"),
+    path("", include("coordination.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -17,6 +17,8 @@ INSTALLED_APPS = [
     "home",
     "practices",
     "editorial",
+    "coordination",
+    "highlights",
     "search",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales

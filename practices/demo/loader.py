@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from wagtail.models import Locale, Page, Site
 
 from editorial.roles import setup_roles
+from highlights.demo import load_highlights
 from home.models import HomePage
 from practices.models import (
     ActivityForm,
@@ -251,4 +252,5 @@ def load_demo():
     organisations = load_organisations()
     created = load_practices(index, organisations)
     setup_roles()  # editorial groups, permissions and review workflows on the region pages (editorial/)
+    load_highlights(home)  # the national highlights page in fi/sv/en and the demo highlights (highlights/)
     return created
