@@ -75,53 +75,30 @@ class DatabaseBackend:
         params = list(base_params) + [p for c in conditions for p in c[1]]
         return sql, params
 
-    def _shared_sets(self, request: SearchRequest, parsed: ParsedQuery):
-        """The text match and each facet's selection as materialised CTEs: every part of the counting
-        query reuses them instead of evaluating the full-text match up to 20 times."""
-        ctes, params, names = [], [], {}
-        if not parsed.is_empty:
-            if self.vendor == "sqlite":
-                ctes.append("matched AS MATERIALIZED (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH %s)")
-                params.append(sqlite_match(parsed))
-            else:
-                ctes.append(f"matched AS MATERIALIZED (SELECT id FROM {DOCUMENTS} WHERE locale = %s"
-                            " AND vector @@ to_tsquery('simple', %s))")
-                params += [request.locale, postgres_match(parsed)]
-            names[None] = "matched"
-        for position, (facet, values) in enumerate(request.selections.items()):
-            placeholders = ", ".join(["%s"] * len(values))
-            ctes.append(f"selected_{position} AS MATERIALIZED (SELECT document_id AS id FROM {FACET_VALUES}"
-                        f" WHERE locale = %s AND facet = %s AND value IN ({placeholders}))")
-            params += [request.locale, facet, *values]
-            names[facet] = f"selected_{position}"
-        return ("WITH " + ", ".join(ctes) + " " if ctes else ""), params, names
-
-    @staticmethod
-    def _in_sets(names, column, skip_facet="-"):
-        return [(f"{column} IN (SELECT id FROM {name})", []) for facet, name in names.items() if facet != skip_facet]
-
     # --- the search -----------------------------------------------------------------------------
     def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
-        prefix, params, sets = self._shared_sets(request, parsed)
-        parts = []
+        parts, params = [], []
         for facet in FACETS:
-            where, where_params = self._where("fv.locale = %s AND fv.facet = %s", [request.locale, facet.name],
-                                              self._in_sets(sets, "fv.document_id", skip_facet=facet.name))
+            where, where_params = self._where(
+                "fv.locale = %s AND fv.facet = %s", [request.locale, facet.name],
+                self._conditions(request, parsed, "fv.document_id", skip_facet=facet.name),
+            )
             parts.append(f"SELECT %s, fv.value, COUNT(*) FROM {FACET_VALUES} fv WHERE {where} GROUP BY fv.value")
             params += [facet.name, *where_params]
-        where, where_params = self._where("d.locale = %s", [request.locale], self._in_sets(sets, "d.id"))
+        where, where_params = self._where("d.locale = %s", [request.locale],
+                                          self._conditions(request, parsed, "d.id"))
         parts.append(f"SELECT '', '', COUNT(*) FROM {DOCUMENTS} d WHERE {where}")
         params += where_params
         for facet in request.selections:
-            without, without_params = self._where("d.locale = %s", [request.locale],
-                                                  self._in_sets(sets, "d.id", skip_facet=facet))
+            without, without_params = self._where(
+                "d.locale = %s", [request.locale], self._conditions(request, parsed, "d.id", skip_facet=facet))
             parts.append(f"SELECT '', %s, COUNT(*) FROM {DOCUMENTS} d WHERE {without}")
             params += [facet, *without_params]
 
         counts = {facet.name: {} for facet in FACETS}
         total, totals_without = 0, {}
         with connection.cursor() as cursor:
-            cursor.execute(prefix + " UNION ALL ".join(parts), params)
+            cursor.execute(" UNION ALL ".join(parts), params)
             for facet, value, count in cursor.fetchall():
                 if facet:
                     counts[facet][value] = count
