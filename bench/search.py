@@ -67,7 +67,9 @@ def markdown(reports, info, args, elapsed):
         "",
         f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}. "
         f"N = {args.practices:,} synthetic Finnish practices, 30 % also in sv and en; "
-        f"{args.repeat} timed runs per query after 2 warm-ups; whole run {elapsed / 60:.1f} min.",
+        f"{args.repeat} timed runs per query after 2 warm-ups; whole run {elapsed / 60:.1f} min; load average "
+        f"{info['load_1min_before_after'][0]} before, {info['load_1min_before_after'][1]} after "
+        "(above the CPU count, other work shared the CPUs and the numbers are pessimistic).",
         "",
         "| backend | query | p50 ms | p95 ms | SQL queries | ES requests | results | "
         "stock p50 ms | stock p95 ms | stock SQL | speed-up (p95) |",
@@ -106,11 +108,16 @@ def markdown(reports, info, args, elapsed):
         *sorted(notes),
         "",
     ]
+    codes = {report["code"] for report in reports if "code" in report}
+    changed = [report["backend"] for report in reports if report.get("code_changed_during_run")]
+    lines.append(f"Code measured (hash of kb/, search/, practices/, home/ *.py): {', '.join(sorted(codes))}"
+                 + (" — DIFFERENT code per backend: the sources were edited during the run." if len(codes) > 1 else "")
+                 + (f" Sources edited while measuring {', '.join(changed)}." if changed else ""))
     for report in reports:
         if "error" not in report:
-            version = report.get("elasticsearch_version") or report["database_version"]
             lines.append(f"- {report['backend']}: {report['database']} {report['database_version']}"
-                         + (f", Elasticsearch {version}" if report.get("elasticsearch_version") else "")
+                         + (f", Elasticsearch {report['elasticsearch_version']}" if "elasticsearch_version" in report
+                            else "")
                          + f"; {report['fi_documents']:,} live fi pages; data prepared in {report['prepare_s']} s, "
                          f"backend total {report['elapsed_s']} s.")
     return "\n".join(lines) + "\n"
@@ -145,7 +152,7 @@ def main():
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
 
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     reports = []
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
         for backend in backends:
@@ -153,7 +160,7 @@ def main():
             workdir.mkdir()
             reports.append(run_backend(backend, args, workdir))
     elapsed = time.perf_counter() - started
-    info = machine()
+    info = machine() | {"load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     misses = check_targets(reports) if args.practices == 10_000 else []
     table = markdown(reports, info, args, elapsed)
     if args.practices == 10_000:
