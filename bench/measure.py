@@ -233,6 +233,7 @@ def main():
                "ours": measure_api(query_string, args.warmup, args.repeat, expected)}
         if args.backend != "elasticsearch" and not args.no_baseline:
             row["stock"] = measure_stock(query_string, args.warmup, args.repeat)
+        row["load_1min"] = round(os.getloadavg()[0], 2)  # above ~1.5 on 2 CPUs: something else was running
         report["queries"].append(row)
     report.update(code=CODE_AT_START, code_changed_during_run=code_fingerprint() != CODE_AT_START)
     Path(args.out).write_text(json.dumps(report, indent=1, default=str))
