@@ -2,6 +2,8 @@
 # Run a command against a private, throwaway Elasticsearch 8 node on 127.0.0.1.
 # The distribution (Maven Central's integ-test zip, pinned in scripts/elasticsearch/pom.xml) is
 # fetched once through Maven into ~/.m2 and unpacked once into the cache dir, which stays read-only;
+# that zip lacks the analysis-common module, so the node gets scripts/elasticsearch/language-analyzers
+# (Lucene's Finnish, Swedish and English analyzers under the built-in names), built once with it;
 # data, logs and a copy of config/ live in a temp dir that is removed afterwards.
 # ELASTICSEARCH_URL points at the node for the command; the command's exit code is kept.
 # In CI (CI=true) a missing Java or Maven, or a node that does not come up, fails; on a laptop a
@@ -51,7 +53,11 @@ else
   else
     cache_dir=$HOME/.cache/kb
   fi
-  es_home="$cache_dir/elasticsearch-$es_version"
+  analyzers="$here/elasticsearch/language-analyzers"
+  # A new directory whenever the plugin's sources change.
+  analyzers_hash=$(find "$analyzers/pom.xml" "$analyzers/plugin" "$analyzers/src" -type f | LC_ALL=C sort |
+    xargs cat | md5sum | cut -c1-8)
+  es_home="$cache_dir/elasticsearch-$es_version-kb$analyzers_hash"
   if [ ! -x "$es_home/bin/elasticsearch" ]; then
     command -v mvn >/dev/null 2>&1 || unavailable "mvn not found, needed once to fetch Elasticsearch $es_version"
     mkdir -p "$cache_dir"
@@ -66,6 +72,15 @@ else
         rm -rf "$staging" "$staging.log"
         fail "mvn dependency:unpack of Elasticsearch $es_version failed"
       fi
+      if ! JAVA_HOME="${JAVA_HOME:-$ES_JAVA_HOME}" mvn -B -q -f "$analyzers/pom.xml" package \
+        -Dkb.build.dir="$staging/analyzers-build" >"$staging.log" 2>&1; then
+        tail -n 40 "$staging.log" >&2
+        rm -rf "$staging" "$staging.log"
+        fail "building the test node's language analyzers plugin failed"
+      fi
+      plugin_dir="$staging/elasticsearch-$es_version/plugins/kb-language-analyzers"
+      mkdir -p "$plugin_dir"
+      cp "$staging/analyzers-build/kb-language-analyzers.jar" "$analyzers"/plugin/* "$plugin_dir/"
       chmod -R a+rX "$staging/elasticsearch-$es_version"
       mv "$staging/elasticsearch-$es_version" "$es_home"
       rm -rf "$staging" "$staging.log"
@@ -162,11 +177,14 @@ until curl -sf "$url/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/nu
   fi
   sleep 0.5
 done
-modules=$(curl -s "$url/_nodes/_local/plugins?filter_path=nodes.*.modules.name" | python3 -c '
+extensions=$(curl -s "$url/_nodes/_local/plugins?filter_path=nodes.*.modules.name,nodes.*.plugins.name" |
+  python3 -c '
 import json, sys
 nodes = json.load(sys.stdin).get("nodes", {})
-print(",".join(sorted(m["name"] for n in nodes.values() for m in n.get("modules", []))))' 2>/dev/null || true)
-echo "Elasticsearch $es_version running on 127.0.0.1:$port (up in $((SECONDS - started)) s; modules: ${modules:-?})" >&2
+for kind in ("modules", "plugins"):
+    print(kind + ": " + (",".join(sorted(m["name"] for n in nodes.values() for m in n.get(kind, []))) or "none"), end="; ")
+' 2>/dev/null || true)
+echo "Elasticsearch $es_version running on 127.0.0.1:$port (up in $((SECONDS - started)) s; ${extensions:-?})" >&2
 
 export ELASTICSEARCH_URL="$url"
 set +e
