@@ -5,11 +5,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+# axe-core for the browser tests, from package-lock.json (npm ci empties node_modules first)
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | md5sum | cut -c1-12)
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages db checks test-sqlite test-postgres bench clean
+.PHONY: run test install messages db checks test-sqlite test-postgres test-browser screenshots bench clean
 
 $(STAMP):
 	scripts/ensure-system-packages.sh
@@ -18,7 +20,14 @@ $(STAMP):
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): $(STAMP) package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+	  echo "npm not found: the browser tests' axe-core is not installed (sudo apt-get install npm)" >&2; \
+	fi
+
+install: $(STAMP) $(NODE_STAMP)
 
 messages: install
 	$(MANAGE) compilemessages --ignore=$(VENV) -v0
@@ -42,11 +51,22 @@ test-sqlite: messages
 test-postgres: messages
 	scripts/with-postgres.sh $(BIN)/pytest
 
+# The public site in Debian's Chromium (tests/browser): end-to-end, accessibility (axe-core), keyboard,
+# page weight, no-JavaScript and screenshots, on a server the tests start on the embedded SQLite.
+# Output (axe reports, page weights, screenshots) goes to artifacts/.
+test-browser: messages
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest tests/browser -m browser
+
+# The screenshots of README.md (docs/screenshots/), taken by the browser tests.
+screenshots: messages
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 KB_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser -m browser -k screenshots
+
 test: checks
 	scripts/with-elasticsearch.sh $(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-browser
 
 bench: db
 	$(BIN)/python bench/search.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles

@@ -7,6 +7,7 @@ from wagtail.models import Page
 from highlights.models import Highlight, HighlightsPage
 from practices.blocks import RICH_TEXT_FEATURES
 from practices.models import PracticeIndexPage, PracticePage, Region, RegionPage, Theme
+from search.map import home_map
 
 LATEST_PRACTICES = 6
 
@@ -35,10 +36,15 @@ class HomePage(Page):
         context["themes"] = Theme.objects.annotate(
             practice_count=Count("practices", filter=live_here)
         ).in_label_order()
-        regions = list(Region.objects.annotate(practice_count=Count("practices", filter=live_here)))
+        # The list beside the map shows the map's counts: the search's, which include practices
+        # not yet translated into this language (as the region pages and the search page do).
+        region_map = context["region_map"] = home_map(self.locale.language_code)
+        map_counts = {region.code: region.count for region in region_map["regions"]}
+        regions = list(Region.objects.all())
         region_pages = {page.region_id: page for page in RegionPage.objects.live().filter(locale_id=self.locale_id)}
         for region in regions:
             region.page = region_pages.get(region.pk)
+            region.practice_count = map_counts.get(region.code, 0)
         context["regions"] = regions
         context["national_page"] = region_pages.get(None)
         context["practice_index"] = PracticeIndexPage.objects.child_of(self).live().first()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from . import api
 from .facets import FACETS
+from .map import region_map
 from .query import InvalidSearch, parse_request
 from .service import search as run_search
 
@@ -32,7 +33,8 @@ def search_page(request):
         return render(request, "search/search.html", context, status=400)
     result = run_search(search_request)
     context.update(result=result, search_request=search_request, facet_groups=_facet_groups(result),
-                   chips=_chips(result, request.GET), suggestion=_suggestion(result, request.GET))
+                   chips=_chips(result, request.GET), suggestion=_suggestion(result, request.GET),
+                   region_map=region_map(result, lambda code: _toggled(request.GET, "region", code)))
     return render(request, "search/search.html", context)
 
 
@@ -47,6 +49,16 @@ def _without(params, facet_name, value=None) -> str:
     kept = [v for v in remaining.getlist(facet_name) if value is not None and v != value]
     remaining.setlist(facet_name, kept)
     return "?" + remaining.urlencode()
+
+
+def _toggled(params, facet_name, value) -> str:
+    """The query string with one facet value removed if selected, else added; back to page 1."""
+    if value in params.getlist(facet_name):
+        return _without(params, facet_name, value)
+    added = params.copy()
+    added.pop("page", None)
+    added.appendlist(facet_name, value)
+    return "?" + added.urlencode()
 
 
 def _chips(result, params):

@@ -35,6 +35,14 @@ def language_links(context):
     return links
 
 
+@register.simple_tag(takes_context=True)
+def page_full_url(context, page=None):
+    """The absolute URL of a page (the current one by default), e.g. to share or print it."""
+    page = page or context["page"]
+    request = context["request"]
+    return request.build_absolute_uri(page.get_url(request))
+
+
 @register.filter
 def labels(terms):
     """Comma-separated labels of taxonomy terms in the active language."""
