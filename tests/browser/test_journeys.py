@@ -172,3 +172,20 @@ def test_coordinator_submits_a_practice_for_review(page, site):
     expect(row).to_contain_text(re.compile("tarkastettavana", re.IGNORECASE))
     page.goto(f"/admin/pages/{practice_id}/edit/")
     expect(page.locator("body")).to_contain_text(re.compile(r"Review: Uusimaa"))
+
+
+def test_on_a_phone_results_come_first_and_a_link_leads_to_the_filters(contexts, site):
+    """Visual order follows source order (WCAG 1.3.2, 2.4.3): results, then the filters."""
+    page = contexts.new(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    page.goto("/fi/search/?q=kieli")
+    results = page.locator("#results-heading").bounding_box()
+    filters = page.locator("#facets-heading").bounding_box()
+    assert results["y"] < filters["y"]
+    jump = page.get_by_role("link", name=exact(t("fi", "Filter results")))
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(page).to_have_url(re.compile(r"#facets-heading$"))
+    expect(page.locator("#facets-heading")).to_be_in_viewport()
+    desktop = contexts.new().new_page()
+    desktop.goto("/fi/search/?q=kieli")
+    expect(desktop.get_by_role("link", name=exact(t("fi", "Filter results")))).to_be_hidden()
