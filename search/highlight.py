@@ -1,6 +1,7 @@
 """Highlighted snippets, made the same way for every backend from the stored plain text."""
 
-from django.utils.html import escape
+from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper
+
 from django.utils.safestring import SafeString, mark_safe
 
 from .analysis import TOKEN, analyse_word
@@ -25,12 +26,11 @@ def snippet(text: str, language: str, wanted: set[str]) -> SafeString:
         first = max(0, -first[1] - 3)
     last = min(len(spans), first + WINDOW)
     pieces, cursor = [], spans[first][0]
-    for index in range(first, last):
+    for index in sorted(set(hits).intersection(range(first, last))):  # plain text escaped in runs
         start, end = spans[index]
-        pieces.append(escape(text[cursor:start]))
-        word = escape(text[start:end])
-        pieces.append(f"<mark>{word}</mark>" if index in hits else word)
+        pieces += [escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>"]
         cursor = end
+    pieces.append(escape(text[cursor:spans[last - 1][1]]))
     prefix = "… " if first > 0 else ""
     suffix = " …" if last < len(spans) else ""
     return mark_safe(prefix + "".join(pieces) + suffix)

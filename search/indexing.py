@@ -3,10 +3,14 @@
 Whatever happened to a practice (publish, unpublish, edit, move, delete, a translation
 published), ``index_group(translation_key)`` recomputes the documents of every language from what
 is live now. That one rule replaces a special case per event.
+
+Every write to the index tables also calls ``index_changed()`` in the same transaction: the new
+token tells every process that its in-memory facet bitmaps are out of date.
 """
 
 import html
 import re
+import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,6 +20,7 @@ from practices.collation import sort_key
 from practices.models import PracticePage
 
 from .analysis import analyse_text
+from .backends.facet_matrix import STATE
 from .facets import FACETS, facet_values, value_labels
 from .models import SearchDocument, SearchFacetValue, SearchQueueItem, SearchTerm
 
@@ -108,6 +113,7 @@ def _documents_for_group(pages):
 @transaction.atomic
 def index_group(translation_key) -> int:
     """Rebuild the documents of one translation group; returns how many documents it has now."""
+    index_changed()
     SearchDocument.objects.filter(translation_key=translation_key).delete()  # signals drop full-text rows
     built = [build_document(page, locale) for locale, page in _documents_for_group(_load_group(translation_key))]
     write_documents(built)
@@ -120,10 +126,20 @@ def search_engine_configured() -> bool:
     return bool(getattr(settings, "KB_ELASTICSEARCH_URL", ""))
 
 
+def index_changed():
+    """Replace the index token (SearchIndexState) inside the writing transaction."""
+    token = uuid.uuid4().hex
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE} SET token = %s WHERE id = 1", [token])
+        if cursor.rowcount == 0:
+            cursor.execute(f"INSERT INTO {STATE} (id, token) VALUES (1, %s)", [token])
+
+
 def write_documents(built):
     """Save documents, their facet rows, full-text rows and vocabulary, in bulk."""
     if not built:
         return
+    index_changed()
     documents = SearchDocument.objects.bulk_create([document for document, _vocabulary in built])
     if documents[0].pk is None:  # backends that do not return ids from bulk inserts
         keys = [(d.page_id, d.locale) for d in documents]
@@ -164,13 +180,16 @@ def _write_fulltext(documents):
             )
 
 
-def delete_fulltext(document_ids):
+def documents_deleted(document_ids):
+    """Documents deleted (also by cascade, e.g. with their page): drop their full-text rows."""
+    index_changed()
     if document_ids and connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(pk,) for pk in document_ids])
 
 
 def clear_index():
+    index_changed()
     with connection.cursor() as cursor:  # plain SQL: no per-row signals for a full clear
         for table in ("kb_search_searchfacetvalue", "kb_search_searchdocument", "kb_search_searchterm"):
             cursor.execute(f"DELETE FROM {table}")

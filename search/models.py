@@ -86,3 +86,14 @@ class SearchQueueItem(models.Model):
 
     def __str__(self):
         return str(self.translation_key)
+
+
+class SearchIndexState(models.Model):
+    """One row whose random ``token`` changes in every transaction that writes the index: a
+    process's in-memory facet bitmaps (search.backends.bitmaps) are valid while it is unchanged.
+    Random, not a counter: after a rollback a counter would repeat with different data."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

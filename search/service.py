@@ -19,6 +19,9 @@ from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
 
 logger = logging.getLogger(__name__)
+# What a hit shows: the analysed terms and the vector stay in the database.
+HIT_FIELDS = ("page_id", "url", "title", "summary", "body_text", "language", "is_fallback", "facets",
+              "first_published_at", "last_published_at")
 
 
 @dataclass
@@ -109,12 +112,15 @@ def search(request: SearchRequest) -> SearchResult:
     return SearchResult(
         request=request, total=raw.total, hits=_hits(raw, parsed, request), facets=_buckets(raw, request),
         totals_without=raw.totals_without, backend=backend, degraded=degraded, corrections=corrections,
-        requests=requests + 1, analyzer=analyzer_name(request.locale),
+        requests=requests + (raw.documents is None), analyzer=analyzer_name(request.locale),
     )
 
 
 def _hits(raw: RawResult, parsed: ParsedQuery, request: SearchRequest) -> list[Hit]:
-    documents = SearchDocument.objects.in_bulk(raw.ids)
+    if raw.documents is not None:
+        documents = {document.pk: document for document in raw.documents}
+    else:
+        documents = SearchDocument.objects.only(*HIT_FIELDS).in_bulk(raw.ids)
     wanted = {term for word in parsed.words for term in word} | {t for phrase in parsed.phrases for t in phrase}
     hits = []
     for pk in raw.ids:

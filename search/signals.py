@@ -62,7 +62,7 @@ def urls_changed(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=SearchDocument)
 def document_deleted(sender, instance, **kwargs):
-    indexing.delete_fulltext([instance.pk])
+    indexing.documents_deleted([instance.pk])
 
 
 TERM_RELATIONS = {Region: "regions", Theme: "themes", TargetGroup: "target_groups", Language: "languages",

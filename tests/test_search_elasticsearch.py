@@ -172,3 +172,44 @@ def test_rebuild_swaps_atomically_and_old_index_serves_meanwhile(es):
     assert not any(es.client.indices.exists(index=index) for index in before)
     assert seen_during and set(seen_during) == {expected}
     assert run(q="kielikahvila").total == expected
+
+
+def test_hits_come_from_elasticsearch_alone(es, monkeypatch):
+    """A search is one Elasticsearch request and no SQL; its hits are those the database's rows give."""
+    from dataclasses import replace
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.service import _hits
+
+    params = {"q": "kielikahvila", "region": ["01", "02", "06"], "sort": "title", "page_size": "50"}
+    run(**params)  # taxonomy labels are cached after the first search
+    sent = []
+    original = es.client.transport.perform_request
+    monkeypatch.setattr(es.client.transport, "perform_request",
+                        lambda method, path, **kwargs: sent.append(path) or original(method, path, **kwargs))
+    with CaptureQueriesContext(connection) as queries:
+        result = run(**params)
+    assert result.backend == "elasticsearch" and result.hits
+    assert (len(sent), len(queries)) == (1, 0), [q["sql"][:80] for q in queries]
+    search_request = result.request
+    parsed = parse_query("fi", search_request.text)
+    raw = es.search(search_request, parsed)
+    assert raw.documents is not None
+    assert result.hits == _hits(replace(raw, documents=None), parsed, search_request)
+
+
+def test_an_index_without_the_hit_fields_still_shows_hits(es):
+    """Documents indexed before document_id and url were stored: the hits are read from the database."""
+    from search.backends.elasticsearch import document_source
+    from search.models import SearchDocument
+
+    expected = run(q="kielikahvila", sort="title")
+    for document in SearchDocument.objects.filter(locale="fi", page_id__in=[hit.id for hit in expected.hits]):
+        source = document_source(document)
+        del source["document_id"], source["url"]
+        es.client.index(index=es.alias("fi"), id=str(document.translation_key), document=source)
+    es.client.indices.refresh(index=es.alias("fi"))
+    result = run(q="kielikahvila", sort="title")
+    assert result.backend == "elasticsearch" and result.hits == expected.hits

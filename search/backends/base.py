@@ -14,3 +14,4 @@ class RawResult:
     counts: dict[str, dict[str, int]]  # facet -> value -> documents (disjunctive)
     totals_without: dict[str, int] = field(default_factory=dict)  # facet -> total if its selection went
     requests: int = 0  # round trips used (SQL queries or Elasticsearch requests)
+    documents: list | None = None  # the page's SearchDocuments when the backend returned them (Elasticsearch)

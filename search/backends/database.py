@@ -1,7 +1,10 @@
-"""Search in the main database: SQLite FTS5 or PostgreSQL full text, facets by SQL.
+"""Search in the main database: SQLite FTS5 or PostgreSQL full text for the words, facet bitmaps
+in memory (search.backends.facet_matrix) for the counts and the order.
 
-One round trip counts everything (every facet's disjunctive counts, the total and the totals
-without each selection, as one UNION ALL); a second fetches the page of ids.
+A search reads the index token (one query; the locale's bitmaps are rebuilt when it changed) and,
+with text, the ids of the matching documents in relevance order (one query). Every facet's
+disjunctive counts, the total, the totals without each selection and the page of ids are then
+ANDs, ORs and popcounts of Python ints.
 """
 
 from django.db import connection
@@ -9,9 +12,8 @@ from django.db import connection
 from ..facets import FACETS
 from ..query import ParsedQuery, SearchRequest
 from .base import RawResult
+from .facet_matrix import DOCUMENTS, matrix_for
 
-DOCUMENTS = "kb_search_searchdocument"
-FACET_VALUES = "kb_search_searchfacetvalue"
 # Column weights: title > summary > organisations and labels > body > other readings.
 SQLITE_BM25 = "bm25(search_fts, 10.0, 5.0, 1.0, 2.0, 0.5)"
 
@@ -43,99 +45,48 @@ class DatabaseBackend:
         self.vendor = connection.vendor
         self.name = self.vendor
 
-    # --- SQL pieces ---------------------------------------------------------------------------
-    def _match(self, parsed: ParsedQuery, column: str):
-        """SQL restricting a document id column to the text match, or None without text."""
-        if parsed.is_empty:
-            return None
+    def _text_ids(self, cursor, request: SearchRequest, parsed: ParsedQuery, ranked: bool) -> list[int]:
+        """Ids of the documents matching the text, by relevance (ties by id) when ``ranked``."""
         if self.vendor == "sqlite":
-            return f"{column} IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)", [sqlite_match(parsed)]
-        return (f"{column} IN (SELECT id FROM {DOCUMENTS} WHERE vector @@ to_tsquery('simple', %s))",
-                [postgres_match(parsed)])
-
-    @staticmethod
-    def _selection(facet: str, values, column: str, locale: str):
-        placeholders = ", ".join(["%s"] * len(values))
-        return (f"{column} IN (SELECT document_id FROM {FACET_VALUES} WHERE locale = %s AND facet = %s"
-                f" AND value IN ({placeholders}))", [locale, facet, *values])
-
-    def _conditions(self, request: SearchRequest, parsed: ParsedQuery, column: str, skip_facet=None):
-        conditions = []
-        match = self._match(parsed, column)
-        if match:
-            conditions.append(match)
-        for facet, values in request.selections.items():
-            if facet != skip_facet:
-                conditions.append(self._selection(facet, values, column, request.locale))
-        return conditions
-
-    @staticmethod
-    def _where(base_sql, base_params, conditions):
-        sql = " AND ".join([base_sql] + [c[0] for c in conditions])
-        params = list(base_params) + [p for c in conditions for p in c[1]]
-        return sql, params
-
-    # --- the search -----------------------------------------------------------------------------
-    def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
-        parts, params = [], []
-        for facet in FACETS:
-            where, where_params = self._where(
-                "fv.locale = %s AND fv.facet = %s", [request.locale, facet.name],
-                self._conditions(request, parsed, "fv.document_id", skip_facet=facet.name),
-            )
-            parts.append(f"SELECT %s, fv.value, COUNT(*) FROM {FACET_VALUES} fv WHERE {where} GROUP BY fv.value")
-            params += [facet.name, *where_params]
-        where, where_params = self._where("d.locale = %s", [request.locale],
-                                          self._conditions(request, parsed, "d.id"))
-        parts.append(f"SELECT '', '', COUNT(*) FROM {DOCUMENTS} d WHERE {where}")
-        params += where_params
-        for facet in request.selections:
-            without, without_params = self._where(
-                "d.locale = %s", [request.locale], self._conditions(request, parsed, "d.id", skip_facet=facet))
-            parts.append(f"SELECT '', %s, COUNT(*) FROM {DOCUMENTS} d WHERE {without}")
-            params += [facet, *without_params]
-
-        counts = {facet.name: {} for facet in FACETS}
-        total, totals_without = 0, {}
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            for facet, value, count in cursor.fetchall():
-                if facet:
-                    counts[facet][value] = count
-                elif value:
-                    totals_without[value] = count
-                else:
-                    total = count
-            ids = self._page_ids(cursor, request, parsed)
-        return RawResult(total=total, ids=ids, counts=counts, totals_without=totals_without, requests=2)
-
-    def _page_ids(self, cursor, request: SearchRequest, parsed: ParsedQuery) -> list[int]:
-        limit = [request.page_size, request.offset]
-        if request.sort == "relevance" and not parsed.is_empty:
-            filters = self._conditions(request, parsed, "d.id")[1:]  # the text match is the join below
-            if self.vendor == "sqlite":
-                where, params = self._where("search_fts MATCH %s AND d.locale = %s",
-                                            [sqlite_match(parsed), request.locale], filters)
-                cursor.execute(
-                    f"SELECT d.id FROM search_fts JOIN {DOCUMENTS} d ON d.id = search_fts.rowid WHERE {where}"
-                    f" ORDER BY {SQLITE_BM25}, d.id LIMIT %s OFFSET %s", params + limit)
-            else:
-                where, params = self._where("d.vector @@ q.query AND d.locale = %s", [request.locale], filters)
-                cursor.execute(
-                    f"SELECT d.id FROM {DOCUMENTS} d, to_tsquery('simple', %s) AS q(query) WHERE {where}"
-                    " ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', d.vector, q.query) DESC, d.id"
-                    " LIMIT %s OFFSET %s", [postgres_match(parsed), *params, *limit])
+            order = f" ORDER BY {SQLITE_BM25}, d.id" if ranked else ""
+            cursor.execute(f"SELECT d.id FROM search_fts JOIN {DOCUMENTS} d ON d.id = search_fts.rowid"
+                           f" WHERE search_fts MATCH %s AND d.locale = %s{order}",
+                           [sqlite_match(parsed), request.locale])
         else:
-            order = {
-                "relevance": "d.first_published_at DESC, d.id DESC",
-                "newest": "d.first_published_at DESC, d.id DESC",
-                "updated": "d.last_published_at DESC, d.id DESC",
-                "title": "d.title_sort ASC, d.id",
-            }[request.sort]
-            where, params = self._where("d.locale = %s", [request.locale], self._conditions(request, parsed, "d.id"))
-            cursor.execute(f"SELECT d.id FROM {DOCUMENTS} d WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
-                           params + limit)
+            order = " ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', d.vector, q.query) DESC, d.id" if ranked else ""
+            cursor.execute(f"SELECT d.id FROM {DOCUMENTS} d, to_tsquery('simple', %s) AS q(query)"
+                           f" WHERE d.vector @@ q.query AND d.locale = %s{order}",
+                           [postgres_match(parsed), request.locale])
         return [row[0] for row in cursor.fetchall()]
+
+    def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
+        by_relevance = request.sort == "relevance" and not parsed.is_empty
+        with connection.cursor() as cursor:
+            matrix, rebuilt = matrix_for(cursor, request.locale)
+            text_ids = None if parsed.is_empty else self._text_ids(cursor, request, parsed, by_relevance)
+        matched = matrix.all if text_ids is None else matrix.bitmap(text_ids)
+        chosen = {facet: matrix.selection(facet, values) for facet, values in request.selections.items()}
+
+        def without(skip=None) -> int:
+            """Documents matching the text and every selection but ``skip``'s."""
+            bits = matched
+            for facet, selection in chosen.items():
+                if facet != skip:
+                    bits &= selection
+            return bits
+
+        full = without()
+        counts = {}
+        for facet in FACETS:
+            base = without(facet.name) if facet.name in chosen else full
+            counts[facet.name] = {value: count for value, bits in matrix.values.get(facet.name, {}).items()
+                                  if (count := (bits & base).bit_count())}
+        ids = matrix.page(full, request.offset, request.offset + request.page_size,
+                          sort="newest" if request.sort == "relevance" else request.sort,
+                          ranked=text_ids if by_relevance else None)
+        return RawResult(total=full.bit_count(), ids=ids, counts=counts,
+                         totals_without={facet: without(facet).bit_count() for facet in chosen},
+                         requests=1 + (text_ids is not None) + 2 * rebuilt)
 
     # --- typo tolerance -----------------------------------------------------------------------------
     def similar_terms(self, locale: str, term: str, limit: int = 3) -> list[str]:

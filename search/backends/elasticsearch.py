@@ -2,18 +2,20 @@
 analysed terms as the database backends for matching, the built-in language analyzers on the
 original text for scoring, and every facet's disjunctive counts from ONE search request
 (post_filter for the selections, a filter aggregation per facet holding the other selections).
+The hits come back with the stored fields a result shows (``_source``), so a search needs no SQL.
 """
 
 import functools
 import logging
 import time
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import F
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError, helpers
 
-from ..facets import FACETS
+from ..facets import FACETS, FACETS_BY_NAME
 from ..models import SearchDocument, SearchQueueItem
 from ..query import ParsedQuery, SearchRequest
 from .base import BackendUnavailable, RawResult
@@ -23,6 +25,7 @@ LANGUAGE_ANALYZERS = {"fi": "finnish", "sv": "swedish", "en": "english"}
 TERM_FIELDS = {"title_terms": 10, "summary_terms": 5, "meta_terms": 2, "body_terms": 1, "extra_terms": 0.5}
 POSITIONAL_FIELDS = ("title_terms", "summary_terms", "body_terms", "meta_terms")
 TEXT_FIELDS = {"title": 3, "summary": 2, "body": 1}
+UNSELECTED = "unselected"  # the aggregation holding the facets without a selection
 FAILURES = (ApiError, TransportError, ConnectionError, TimeoutError)
 
 
@@ -41,11 +44,17 @@ def _mapping(language_analyzer: str) -> dict:
             "first_published_at": {"type": "date"},
             "last_published_at": {"type": "date"},
             "facets": {"properties": {facet.name: {"type": "keyword"} for facet in FACETS}},
+            **STORED_ONLY,
         },
     }
 
 
 INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+# Kept only in _source, for showing hits without asking the database.
+STORED_ONLY = {"document_id": {"type": "long", "index": False, "doc_values": False},
+               "url": {"type": "keyword", "index": False, "doc_values": False}}
+HIT_SOURCE = ["document_id", "page_id", "url", "language", "title", "summary", "body", "facets",
+              "first_published_at", "last_published_at"]
 
 
 def document_source(document: SearchDocument) -> dict:
@@ -56,7 +65,22 @@ def document_source(document: SearchDocument) -> dict:
         "title_sort": document.title_sort,
         "first_published_at": document.first_published_at, "last_published_at": document.last_published_at,
         "facets": document.facets,
+        "document_id": document.pk, "url": document.url,
     }
+
+
+def _date(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def hit_document(source: dict, locale: str) -> SearchDocument:
+    """An unsaved SearchDocument with what a hit shows, from a hit's _source."""
+    return SearchDocument(
+        pk=source["document_id"], page_id=source["page_id"], url=source["url"], locale=locale,
+        language=source["language"], is_fallback=source["language"] != locale, title=source["title"],
+        summary=source["summary"], body_text=source["body"], facets=source["facets"],
+        first_published_at=_date(source["first_published_at"]), last_published_at=_date(source["last_published_at"]),
+    )
 
 
 class ElasticsearchBackend:
@@ -109,13 +133,14 @@ class ElasticsearchBackend:
             "updated": [{"last_published_at": "desc"}, {"page_id": "desc"}],
             "title": [{"title_sort": "asc"}, {"page_id": "asc"}],
         }[request.sort if request.sort != "relevance" or not parsed.is_empty else "newest"]
-        aggregations = {
-            facet.name: {
-                "filter": {"bool": {"filter": self._filters(request, skip=facet.name)}},
-                "aggs": {"values": {"terms": {"field": f"facets.{facet.name}", "size": 1000}}},
-            }
-            for facet in FACETS
-        }
+        # A selected facet counts under every other selection; the unselected ones share one filter
+        # (every selection), so Elasticsearch evaluates 1 + (selected facets) filters, not 9.
+        aggregations = {facet: {"filter": {"bool": {"filter": self._filters(request, skip=facet)}},
+                                "aggs": {"values": _terms(facet)}} for facet in request.selections}
+        unselected = [facet.name for facet in FACETS if facet.name not in request.selections]
+        if unselected:
+            aggregations[UNSELECTED] = {"filter": {"bool": {"filter": self._filters(request)}},
+                                        "aggs": {name: _terms(name) for name in unselected}}
         return {
             "query": self._query(request, parsed),
             "post_filter": {"bool": {"filter": self._filters(request)}},
@@ -124,7 +149,7 @@ class ElasticsearchBackend:
             "from": request.offset,
             "size": request.page_size,
             "track_total_hits": True,
-            "_source": False,
+            "_source": HIT_SOURCE,
         }
 
     def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
@@ -133,16 +158,23 @@ class ElasticsearchBackend:
         except FAILURES as error:
             raise BackendUnavailable(str(error)) from error
         aggregations = response["aggregations"]
-        counts = {name: {bucket["key"]: bucket["doc_count"] for bucket in agg["values"]["buckets"]}
-                  for name, agg in aggregations.items()}
-        # A facet's filter aggregation holds every other selection: its size is the total without it.
+        buckets = {name: aggregations[name]["values"]["buckets"] for name in request.selections}
+        buckets |= {name: agg["buckets"] for name, agg in aggregations.get(UNSELECTED, {}).items()
+                    if name in FACETS_BY_NAME}
+        counts = {facet.name: {bucket["key"]: bucket["doc_count"] for bucket in buckets[facet.name]}
+                  for facet in FACETS}
         totals_without = {facet: aggregations[facet]["doc_count"] for facet in request.selections}
-        keys = [hit["_id"] for hit in response["hits"]["hits"]]
-        documents = dict(SearchDocument.objects.filter(locale=request.locale, translation_key__in=keys)
+        hits = response["hits"]["hits"]
+        if all("document_id" in hit.get("_source", {}) for hit in hits):
+            documents = [hit_document(hit["_source"], request.locale) for hit in hits]
+            ids = [document.pk for document in documents]
+        else:  # an index written before the hit fields were stored: `manage.py reindex` adds them
+            documents, keys = None, [hit["_id"] for hit in hits]
+            found = dict(SearchDocument.objects.filter(locale=request.locale, translation_key__in=keys)
                          .values_list("translation_key", "id"))
-        ids = [documents[key] for key in map(uuid.UUID, keys) if key in documents]
+            ids = [found[key] for key in map(uuid.UUID, keys) if key in found]
         return RawResult(total=response["hits"]["total"]["value"], ids=ids, counts=counts,
-                         totals_without=totals_without, requests=1)
+                         totals_without=totals_without, requests=1, documents=documents)
 
     # --- writing --------------------------------------------------------------------------------
     def _create_index(self, name: str, locale: str) -> str:
@@ -165,6 +197,8 @@ class ElasticsearchBackend:
                 name = f"{self.alias(locale)}_{time.time_ns()}"
                 self._create_index(name, locale)
                 self.client.indices.put_alias(index=name, name=self.alias(locale))
+            else:  # an index made before the stored-only fields existed accepts them from now on
+                self.client.indices.put_mapping(index=self.alias(locale), properties=STORED_ONLY)
 
     def _actions(self, translation_key):
         present = {document.locale: document for document in SearchDocument.objects.filter(
@@ -231,6 +265,10 @@ class ElasticsearchBackend:
             return self.client.count(index=self.alias(locale))["count"]
         except NotFoundError:
             return 0
+
+
+def _terms(facet: str) -> dict:
+    return {"terms": {"field": f"facets.{facet}", "size": 1000}}
 
 
 @functools.lru_cache(maxsize=8)
