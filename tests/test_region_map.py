@@ -209,3 +209,13 @@ def test_each_tile_name_contains_its_visible_text_in_order(client):
     assert len(tiles) == 19
     for label, short, count in tiles:
         assert f"{short}: {count} " in html.unescape(label), (label, short, count)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_home_region_list_shows_the_map_counts(client, language):
+    page_html = client.get(f"/{language}/").content.decode()
+    links = map_links(page_html)
+    listed = dict(re.findall(r'<li><a href="[^"]*">([^<]*)</a> <span class="count">\((\d+)\)</span></li>',
+                             page_html.split('id="regions-heading"', 1)[1]))
+    for region in Region.objects.all():
+        assert int(listed[html.escape(region.labels()[language])]) == counts_from(links[region.code][1])
