@@ -272,6 +272,19 @@ def recent_since():
     return timezone.now() - datetime.timedelta(days=RECENT_DAYS)
 
 
+def region_numbers(region, in_review_counts, stale_counts, proposal_counts) -> dict:
+    """One region's row of the dashboard panels: its key, label, counts and stale-practices report."""
+    region_id = region.pk if region else None
+    return {
+        "key": region_key(region),
+        "label": region_label(region),
+        "in_review": in_review_counts.get(region_id, 0),
+        "stale": stale_counts.get(region_id, 0),
+        "proposals": proposal_counts.get(region_id, 0),
+        "report_url": reverse("coordination_stale_practices") + f"?region={region_key(region)}",
+    }
+
+
 class RegionQueuePanel(Component):
     """A coordinator's regions: pages in review, practices due for review, recent proposals."""
 
@@ -300,12 +313,7 @@ class RegionQueuePanel(Component):
         rows = []
         for region_id, region in sorted(regions.items(), key=lambda item: (item[1] is not None, str(item[1]))):
             rows.append({
-                "key": region_key(region),
-                "label": region_label(region),
-                "in_review": in_review_counts.get(region_id, 0),
-                "stale": stale_counts.get(region_id, 0),
-                "proposals": proposal_counts.get(region_id, 0),
-                "report_url": reverse("coordination_stale_practices") + f"?region={region_key(region)}",
+                **region_numbers(region, in_review_counts, stale_counts, proposal_counts),
                 "review_list": [
                     page for page in review_list
                     if region_pages.get(page.region_page_path) and region_pages[page.region_page_path].region_id == region_id
@@ -330,17 +338,8 @@ class NationalOverviewPanel(Component):
             Proposal.objects.filter(created_at__gte=recent_since())
             .values_list("region_page__region").annotate(n=Count("pk")).order_by()
         )
-        rows = []
-        for region in [*Region.objects.order_by("code"), None]:
-            region_id = region.pk if region else None
-            rows.append({
-                "key": region_key(region),
-                "label": region_label(region),
-                "in_review": in_review_counts.get(region_id, 0),
-                "stale": stale_counts.get(region_id, 0),
-                "proposals": proposal_counts.get(region_id, 0),
-                "report_url": reverse("coordination_stale_practices") + f"?region={region_key(region)}",
-            })
+        rows = [region_numbers(region, in_review_counts, stale_counts, proposal_counts)
+                for region in [*Region.objects.order_by("code"), None]]
         totals = {name: sum(row[name] for row in rows) for name in ("in_review", "stale", "proposals")}
         return {
             "rows": rows, "totals": totals, "recent_days": RECENT_DAYS,

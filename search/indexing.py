@@ -112,8 +112,8 @@ def _documents_for_group(pages):
 
 @transaction.atomic
 def index_group(translation_key) -> int:
-    """Rebuild the documents of one translation group; returns how many documents it has now."""
-    index_changed()
+    """Rebuild the documents of one translation group; returns how many documents it has now.
+    The index token changes with the deletes (documents_deleted) and the writes (write_documents)."""
     SearchDocument.objects.filter(translation_key=translation_key).delete()  # signals drop full-text rows
     built = [build_document(page, locale) for locale, page in _documents_for_group(_load_group(translation_key))]
     write_documents(built)

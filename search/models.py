@@ -90,7 +90,7 @@ class SearchQueueItem(models.Model):
 
 class SearchIndexState(models.Model):
     """One row whose random ``token`` changes in every transaction that writes the index: a
-    process's in-memory facet bitmaps (search.backends.bitmaps) are valid while it is unchanged.
+    process's in-memory facet bitmaps (search.backends.facet_matrix) are valid while it is unchanged.
     Random, not a counter: after a rollback a counter would repeat with different data."""
 
     token = models.CharField(max_length=32)

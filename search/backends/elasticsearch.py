@@ -197,8 +197,11 @@ class ElasticsearchBackend:
                 name = f"{self.alias(locale)}_{time.time_ns()}"
                 self._create_index(name, locale)
                 self.client.indices.put_alias(index=name, name=self.alias(locale))
-            else:  # an index made before the stored-only fields existed accepts them from now on
+            elif self.alias(locale) not in _STORED_ONLY_MAPPED:
+                # An index made before the stored-only fields existed accepts them from now on;
+                # once per alias and process, not on every sync.
                 self.client.indices.put_mapping(index=self.alias(locale), properties=STORED_ONLY)
+                _STORED_ONLY_MAPPED.add(self.alias(locale))
 
     def _actions(self, translation_key):
         present = {document.locale: document for document in SearchDocument.objects.filter(
@@ -265,6 +268,9 @@ class ElasticsearchBackend:
             return self.client.count(index=self.alias(locale))["count"]
         except NotFoundError:
             return 0
+
+
+_STORED_ONLY_MAPPED: set[str] = set()  # aliases whose index has had STORED_ONLY put in this process
 
 
 def _terms(facet: str) -> dict:
