@@ -102,7 +102,8 @@ fi
 workdir=$(mktemp -d /tmp/kb-es.XXXXXX)
 es_pid=""
 cleanup() {
-  if [ -z "$es_pid" ] && [ -s "$workdir/es.pid" ]; then
+  # The pid file is the truth: a chaos test may have restarted the node (KB_ES_START).
+  if [ -s "$workdir/es.pid" ]; then
     es_pid=$(cat "$workdir/es.pid")
   fi
   if [ -n "$es_pid" ] && kill "$es_pid" 2>/dev/null; then
@@ -157,26 +158,15 @@ show_log() {
 
 # --- Start and wait for yellow -----------------------------------------------------------------
 started=$SECONDS
-# -d daemonizes after startup, -p writes the node's pid; the CLI's JVM temp files go to the temp dir.
-if ! (cd "$workdir" && "${as_es[@]}" env -u JAVA_HOME \
-  ES_JAVA_HOME="$ES_JAVA_HOME" ES_PATH_CONF="$workdir/config" ES_TMPDIR="$workdir/tmp" \
-  ES_JAVA_OPTS="-Xms512m -Xmx512m -XX:-UsePerfData" \
-  CLI_JAVA_OPTS="-Djava.io.tmpdir=$workdir/tmp -XX:-UsePerfData" \
-  timeout 180 "$es_home/bin/elasticsearch" -d -p "$workdir/es.pid") >"$workdir/startup.out" 2>&1; then
-  cat "$workdir/startup.out" >&2
-  if [ -s "$log" ]; then show_log; fi
+url="http://127.0.0.1:$port"
+export KB_ES_WORKDIR="$workdir" KB_ES_HOME="$es_home" ES_JAVA_HOME ELASTICSEARCH_URL="$url"
+export KB_ES_USER=""
+if [ "${#as_es[@]}" -gt 0 ]; then KB_ES_USER=kb-es; fi
+if ! "$here/elasticsearch/start-node.sh"; then
+  show_log
   fail "Elasticsearch $es_version did not start"
 fi
 es_pid=$(cat "$workdir/es.pid")
-
-url="http://127.0.0.1:$port"
-until curl -sf "$url/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; do
-  if ! kill -0 "$es_pid" 2>/dev/null || [ $((SECONDS - started)) -ge 180 ]; then
-    show_log
-    fail "Elasticsearch $es_version did not answer on $url within 180 s"
-  fi
-  sleep 0.5
-done
 extensions=$(curl -s "$url/_nodes/_local/plugins?filter_path=nodes.*.modules.name,nodes.*.plugins.name" |
   python3 -c '
 import json, sys
@@ -186,7 +176,8 @@ for kind in ("modules", "plugins"):
 ' 2>/dev/null || true)
 echo "Elasticsearch $es_version running on 127.0.0.1:$port (up in $((SECONDS - started)) s; ${extensions:-?})" >&2
 
-export ELASTICSEARCH_URL="$url"
+# For chaos tests: the node's pid file (SIGSTOP, SIGCONT, SIGTERM) and the command that starts it again.
+export KB_ES_PIDFILE="$workdir/es.pid" KB_ES_START="$here/elasticsearch/start-node.sh"
 set +e
 "$@"
 status=$?
