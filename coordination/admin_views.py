@@ -23,15 +23,14 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from editorial.roles import NATIONAL_EDITOR
 from practices.models import PracticePage, Region, RegionPage
 
 from .conversion import AlreadyConverted, convert_to_draft
 from .forms import NATIONAL_CHOICE
 from .models import Proposal
 from .scope import (
+    SCOPE_ROLES,
     below,
-    coordinator_groups,
     pages_in_review,
     region_pages_by_path,
     stale_practices,
@@ -81,9 +80,8 @@ class ProposalPermissionPolicy(BasePermissionPolicy):
     def users_with_any_permission(self, actions):
         if not self.ACTIONS.intersection(actions):
             return get_user_model().objects.none()
-        names = [NATIONAL_EDITOR.group_name(), *coordinator_groups()]
         return get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__name__in=names), is_active=True
+            Q(is_superuser=True) | Q(groups__editorial__role__in=SCOPE_ROLES), is_active=True
         ).distinct()
 
 

@@ -1,8 +1,8 @@
 """Who covers which regions, and the practices and region pages of a set of regions.
 
-Coordinators are found by their groups ("Coordinators: <region's Finnish name>", see
-editorial/roles.py); national editors and superusers cover every region. A region is a ``Region``
-id, or ``None`` for the national practices.
+Coordinators are found by the role and region of their groups (``EditorialGroup``, see
+editorial/roles.py), never by group names, which follow the region's name; national editors and
+superusers cover every region. A region is a ``Region`` id, or ``None`` for the national practices.
 """
 
 import datetime
@@ -15,8 +15,9 @@ from django.utils import timezone
 from wagtail.models import Page, WorkflowState, get_default_page_content_type
 from wagtail_localize.models import TranslationSource
 
+from editorial.models import EditorialGroup
 from editorial.roles import COORDINATOR, NATIONAL_EDITOR
-from practices.models import PracticePage, Region, RegionPage
+from practices.models import PracticePage, RegionPage
 
 REVIEW_INTERVAL_MONTHS = 12
 
@@ -44,12 +45,7 @@ class Scope:
         return condition if self.region_ids else Q(pk__in=[])
 
 
-def coordinator_groups() -> dict:
-    """Group name -> region id (None: national) of every region's coordinators."""
-    names = {COORDINATOR.group_name(None): None}
-    for region in Region.objects.only("pk", "name_fi"):
-        names[COORDINATOR.group_name(region)] = region.pk
-    return names
+SCOPE_ROLES = (COORDINATOR.key, NATIONAL_EDITOR.key)  # the roles that give a scope
 
 
 def user_scope(user) -> Scope:
@@ -57,17 +53,18 @@ def user_scope(user) -> Scope:
         return Scope()
     if user.is_superuser:
         return Scope(all_regions=True)
-    group_names = set(user.groups.values_list("name", flat=True))
-    if NATIONAL_EDITOR.group_name() in group_names:
+    roles = list(EditorialGroup.objects.filter(group__user=user, role__in=SCOPE_ROLES).values_list("role", "region_id"))
+    if any(role == NATIONAL_EDITOR.key for role, _region_id in roles):
         return Scope(all_regions=True)
-    groups = coordinator_groups()
-    return Scope(region_ids={groups[name] for name in group_names if name in groups})
+    return Scope(region_ids={region_id for _role, region_id in roles})
 
 
 def coordinators_of(region):
     """Active users with an email address in the coordinator group of ``region`` (None: national)."""
     return (
-        get_user_model().objects.filter(groups__name=COORDINATOR.group_name(region), is_active=True)
+        get_user_model().objects.filter(
+            groups__editorial__role=COORDINATOR.key, groups__editorial__region=region, is_active=True
+        )
         .exclude(email="").distinct().order_by("pk")
     )
 

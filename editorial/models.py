@@ -1,4 +1,5 @@
-"""The review task of a region's workflow: group approval with the four-eyes rule."""
+"""Editorial models: the role and region of each managed group, and the review task of a region's
+workflow (group approval with the four-eyes rule)."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -8,6 +9,47 @@ from wagtail.models import AbstractGroupApprovalTask
 from .review import is_own_work
 
 APPROVE = "approve"
+
+
+class EditorialGroup(models.Model):
+    """The role, and the region, of a group that ``setup_roles()`` manages (editorial/roles.py).
+
+    Groups are found through this row, never by their name: the name is a label for people that
+    follows the region's Finnish name, so renaming a region keeps its groups and their members.
+    """
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator"
+        CONTRIBUTOR = "contributor"
+        NATIONAL_EDITOR = "national_editor"
+        TRANSLATOR = "translator"
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="editorial")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        "practices.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for the national practices."),
+    )
+
+    class Meta:
+        # One group per role and region; a NULL region (national) needs its own condition, as SQL
+        # unique constraints treat NULLs as distinct.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role", "region"], condition=models.Q(region__isnull=False), name="editorial_group_role_region"
+            ),
+            models.UniqueConstraint(
+                fields=["role"], condition=models.Q(region__isnull=True), name="editorial_group_role_national"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.group.name
 
 
 class RegionReviewTask(AbstractGroupApprovalTask):

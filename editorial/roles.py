@@ -4,6 +4,9 @@
 table does not grant from the groups it manages, so the database always matches this module.
 Running it twice changes nothing. It runs from ``load_demo`` and ``manage.py setup_roles``; run it
 again after adding a region page. See docs/editorial.md.
+
+Each managed group is found by its role and region (``EditorialGroup``), never by its name: the
+names (and those of the review tasks and workflows) are labels that follow the region's Finnish name.
 """
 
 from collections import Counter, defaultdict
@@ -24,7 +27,7 @@ from wagtail.models import (
 
 from practices.models import Region, RegionPage
 
-from .models import RegionReviewTask
+from .models import EditorialGroup, RegionReviewTask
 
 ALL_LOCALES = ("fi", "sv", "en")
 TRANSLATION_LOCALES = ("sv", "en")
@@ -48,8 +51,8 @@ MANAGE_HIGHLIGHTS = tuple(f"highlights.{action}_highlight" for action in ("add",
 
 @dataclass(frozen=True)
 class Role:
-    key: str
-    name: str  # group name; "{region}" is the region's Finnish name, or "National"
+    key: str  # EditorialGroup.role
+    name: str  # group name, a label; "{region}" is the region's Finnish name, or "National"
     per_region: bool  # one group per region (its own region pages), or one group for all regions
     page_permissions: tuple[str, ...]  # Wagtail page permission types, granted on region pages
     locales: tuple[str, ...]  # the language trees whose region pages the grant covers
@@ -62,7 +65,7 @@ class Role:
 
 
 COORDINATOR = Role(
-    key="coordinator",
+    key=EditorialGroup.Role.COORDINATOR,
     name="Coordinators: {region}",
     per_region=True,
     page_permissions=("add", "change", "publish", "lock", "unlock"),
@@ -72,7 +75,7 @@ COORDINATOR = Role(
     reviews=True,
 )
 CONTRIBUTOR = Role(
-    key="contributor",
+    key=EditorialGroup.Role.CONTRIBUTOR,
     name="Contributors: {region}",
     per_region=True,
     page_permissions=("add", "change"),
@@ -82,7 +85,7 @@ CONTRIBUTOR = Role(
     reviews=False,
 )
 NATIONAL_EDITOR = Role(
-    key="national_editor",
+    key=EditorialGroup.Role.NATIONAL_EDITOR,
     name="National editors",
     per_region=False,
     # Publish only: enough to approve (approval publishes as the approver) and to take a page
@@ -94,7 +97,7 @@ NATIONAL_EDITOR = Role(
     reviews=True,
 )
 TRANSLATOR = Role(
-    key="translator",
+    key=EditorialGroup.Role.TRANSLATOR,
     name="Translators",
     per_region=False,
     page_permissions=("change",),
@@ -105,7 +108,6 @@ TRANSLATOR = Role(
 )
 
 ROLES = (COORDINATOR, CONTRIBUTOR, NATIONAL_EDITOR, TRANSLATOR)
-ROLES_BY_KEY = {role.key: role for role in ROLES}
 
 
 def region_label(region) -> str:
@@ -118,7 +120,7 @@ def review_name(region) -> str:
 
 def role_group(role_key: str, region=None) -> Group:
     """The group of a role (of ``region`` for per-region roles); setup_roles() must have run."""
-    return Group.objects.get(name=ROLES_BY_KEY[role_key].group_name(region))
+    return Group.objects.get(editorial__role=role_key, editorial__region=region)
 
 
 def _permissions(labels) -> list[Permission]:
@@ -147,8 +149,19 @@ def _sync_rows(model, existing_rows, desired_keys, make, changes, label):
 
 
 def _sync_group(role, region, pages, root_collection, changes) -> Group:
-    group, created = Group.objects.get_or_create(name=role.group_name(region))
-    changes["groups"] += created
+    name = role.group_name(region)
+    managed = EditorialGroup.objects.select_related("group").filter(role=role.key, region=region).first()
+    if managed is None:
+        # A group already named so (made by hand) is taken over with its members.
+        group, _created = Group.objects.get_or_create(name=name)
+        EditorialGroup.objects.create(group=group, role=role.key, region=region)
+        changes["groups"] += 1
+    else:
+        group = managed.group
+        if group.name != name:  # the region was renamed: same group, same members, new label
+            group.name = name
+            group.save(update_fields=["name"])
+            changes["group names"] += 1
 
     wanted = set(_permissions(role.model_permissions))
     if set(group.permissions.all()) != wanted:
@@ -182,9 +195,9 @@ def _sync_workflow(region, reviewers, pages, changes):
     if task is None:
         task = RegionReviewTask.objects.create(name=review_name(region), region=region)
         changes["tasks"] += 1
-    if not task.active:
-        task.active = True
-        task.save(update_fields=["active"])
+    if not task.active or task.name != review_name(region):  # the name is a label; the region may be renamed
+        task.active, task.name = True, review_name(region)
+        task.save(update_fields=["active", "name"])
         changes["tasks"] += 1
     if set(task.groups.all()) != set(reviewers):
         task.groups.set(reviewers)
@@ -194,9 +207,9 @@ def _sync_workflow(region, reviewers, pages, changes):
     if workflow is None:
         workflow = Workflow.objects.create(name=review_name(region))
         changes["workflows"] += 1
-    if not workflow.active:
-        workflow.active = True
-        workflow.save(update_fields=["active"])
+    if not workflow.active or workflow.name != review_name(region):
+        workflow.active, workflow.name = True, review_name(region)
+        workflow.save(update_fields=["active", "name"])
         changes["workflows"] += 1
     steps = list(WorkflowTask.objects.filter(workflow=workflow).values_list("task_id", flat=True))
     if steps != [task.pk]:

@@ -16,7 +16,7 @@ from wagtail.models import (
 )
 
 from editorial.demo import DEMO_ACCOUNTS, setup_demo_accounts
-from editorial.models import RegionReviewTask
+from editorial.models import EditorialGroup, RegionReviewTask
 from editorial.roles import ROLES, role_group, setup_roles
 from practices.models import Region, RegionPage
 
@@ -27,6 +27,7 @@ def snapshot():
     """Every row setup_roles() manages, with its primary key: equal snapshots mean nothing changed."""
     return {
         "groups": sorted(Group.objects.values_list("pk", "name")),
+        "editorial groups": sorted(EditorialGroup.objects.values_list("pk", "group_id", "role", "region_id")),
         "group permissions": sorted(Group.permissions.through.objects.values_list("pk", "group_id", "permission_id")),
         "page permissions": sorted(GroupPagePermission.objects.values_list("pk", "group_id", "page_id", "permission_id")),
         "collection permissions": sorted(
