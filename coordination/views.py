@@ -14,6 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from search.query import ascii_int
+
 from .emails import proposal_messages, send_all
 from .forms import ProposalForm
 from .models import Proposal
@@ -53,10 +55,8 @@ def _render(request, form, status=200, problem=None):
 
 
 def _too_large(request) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REQUEST_BYTES
-    except ValueError:
-        return True
+    length = ascii_int(request.META.get("CONTENT_LENGTH") or "0")
+    return length is None or length > MAX_REQUEST_BYTES
 
 
 @require_http_methods(["GET", "POST"])

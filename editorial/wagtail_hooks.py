@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from wagtail import hooks
 from wagtail.models import Page
 
+from search.query import ascii_int
+
 from .review import publishing_requires_review
 
 PUBLISH_BUTTON = "action-publish"
@@ -54,7 +56,7 @@ def refuse_publishing_copies(request, page):
     if request.method != "POST" or not request.POST.get("publish_copies"):
         return
     parent_id = request.POST.get("new_parent_page", "")
-    destination = (Page.objects.filter(pk=parent_id).first() if parent_id.isdigit() else None) or page.get_parent()
+    destination = (Page.objects.filter(pk=parent_id).first() if ascii_int(parent_id) else None) or page.get_parent()
     if publishing_requires_review(destination, request.user):
         raise PermissionDenied
 

@@ -97,12 +97,26 @@ def _alternatives(locale: str, word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
+def ascii_int(raw: str | None, max_digits: int = 18) -> int | None:
+    """``raw`` as a whole number if it is 1 to ``max_digits`` ASCII digits (0-9), else None.
+
+    For every integer typed by a user (query parameters, form fields, headers): ``str.isdigit()``
+    also accepts superscripts and circled digits ('²', '①'), which ``int()`` then refuses with a
+    ValueError, and ``int()`` itself reads other scripts' digits ('٣', '３'), spaces, signs and
+    underscores. 18 digits always fit a 64-bit integer column.
+    """
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > max_digits:
+        return None
+    return int(raw)
+
+
 def _positive_int(parameter: str, raw: str | None, default: int) -> int:
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    number = ascii_int(raw, max_digits=9)
+    if number is None or number < 1:
         raise InvalidSearch(parameter, _("%(parameter)s must be a whole number of 1 or more.") % {"parameter": parameter})
-    return int(raw)
+    return number
 
 
 def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | None = None) -> SearchRequest:

@@ -36,9 +36,11 @@ SUMMARY_MAX_LENGTH = 300
 
 def paginate(request, queryset, per_page=PRACTICES_PER_PAGE):
     """A page of results; out-of-range or malformed page numbers fall back to a valid page."""
+    from search.query import ascii_int  # search imports these models: not at module level
+
     paginator = Paginator(queryset, per_page)
     try:
-        return paginator.page(request.GET.get("page", 1))
+        return paginator.page(ascii_int(request.GET.get("page")) or 1)
     except PageNotAnInteger:
         return paginator.page(1)
     except EmptyPage:
