@@ -81,6 +81,17 @@ DATABASES = {
         env.DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Readers never wait for a writer (WAL; NORMAL is durable there except on power loss), and a
+    # writer takes its lock when its transaction begins (IMMEDIATE), so a busy database makes it
+    # wait up to the busy timeout instead of failing at once on a lock upgrade. WAL is ignored by
+    # the tests' in-memory databases.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.SQLITE_BUSY_TIMEOUT,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -68,3 +68,7 @@ STATIC_ROOT = env_str("STATIC_ROOT")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+# Seconds a SQLite connection waits for another writer's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = env_float("SQLITE_BUSY_TIMEOUT", 20.0)
+if not 0 <= SQLITE_BUSY_TIMEOUT <= 3600:  # also refuses nan and inf
+    raise ImproperlyConfigured(f"SQLITE_BUSY_TIMEOUT must be between 0 and 3600 seconds, got {SQLITE_BUSY_TIMEOUT}")
