@@ -6,9 +6,10 @@ size limits on every field and on the whole request.
 """
 
 import hashlib
+import logging
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -24,6 +25,12 @@ from .scope import coordinators_of
 MAX_REQUEST_BYTES = 32 * 1024  # the form's fields at their maximum length fit in well under half of this
 RATE_LIMIT = 5  # accepted proposals per IP address ...
 RATE_WINDOW_SECONDS = 60 * 60  # ... per hour
+RETRY_AFTER_SECONDS = 30  # when the database cannot store a proposal (busy, locked, unreachable)
+# SQLite reports programming errors ("no such table") as OperationalError too: only these mean "busy".
+SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN",
+                      "SQLITE_READONLY", "SQLITE_PROTOCOL")
+
+logger = logging.getLogger(__name__)
 
 
 def _rate_key(request) -> str:
@@ -43,6 +50,37 @@ def _count_submission(request) -> None:
         cache.incr(key)
     except ValueError:  # expired in between
         cache.add(key, 1, RATE_WINDOW_SECONDS)
+
+
+def _unavailable(error) -> bool:
+    """Whether a database error means "try again in a moment" (locked, busy, connection lost), not a bug."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlite_name = getattr(error.__cause__, "sqlite_errorname", None)
+    return sqlite_name is None or sqlite_name.startswith(SQLITE_UNAVAILABLE)
+
+
+def _store(form) -> Proposal:
+    data = form.cleaned_data
+    with transaction.atomic():
+        proposal = Proposal.objects.create(
+            title=data["title"],
+            summary=data["summary"],
+            problem=data["problem"],
+            how_it_works=data["how_it_works"],
+            region_page=form.region_page,
+            organisation_name=data["organisation_name"],
+            proposer_name=data["proposer_name"],
+            email=data["email"],
+            phone=data["phone"],
+            consent_to_contact=data["consent_to_contact"],
+            language=(get_language() or "fi").split("-")[0],
+        )
+        proposal.themes.set(data["themes"])
+        proposal.target_groups.set(data["target_groups"])
+    return proposal
 
 
 def _render(request, form, status=200, problem=None):
@@ -79,24 +117,21 @@ def propose(request):
     if not form.is_valid():
         return _render(request, form, status=400)
 
+    try:
+        proposal = _store(form)
+    except (OperationalError, InterfaceError) as error:
+        if not _unavailable(error):
+            raise
+        # Nothing was stored (the transaction rolled back), so no email is sent and the attempt does
+        # not count against the rate limit; the visitor gets the form back with everything typed.
+        logger.exception("Could not store a proposal: the database is unavailable")
+        response = _render(request, form, status=503, problem=_(
+            "Your proposal could not be saved right now because the service is busy. Nothing you typed "
+            "is lost: please send it again in a moment."
+        ))
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     _count_submission(request)
-    data = form.cleaned_data
-    with transaction.atomic():
-        proposal = Proposal.objects.create(
-            title=data["title"],
-            summary=data["summary"],
-            problem=data["problem"],
-            how_it_works=data["how_it_works"],
-            region_page=form.region_page,
-            organisation_name=data["organisation_name"],
-            proposer_name=data["proposer_name"],
-            email=data["email"],
-            phone=data["phone"],
-            consent_to_contact=data["consent_to_contact"],
-            language=(get_language() or "fi").split("-")[0],
-        )
-        proposal.themes.set(data["themes"])
-        proposal.target_groups.set(data["target_groups"])
     coordinators = list(coordinators_of(form.region_page.region))
     send_all(proposal_messages(proposal, coordinators))
     return redirect("proposal_thanks")

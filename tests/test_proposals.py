@@ -1,13 +1,22 @@
 """Proposals from anyone: the public form end to end, spam resistance, and the coordinators'
 one-click conversion into a draft practice (coordination app)."""
 
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import IntegrityError, InterfaceError, OperationalError, ProgrammingError, connection
 from django.urls import reverse
 
+from coordination import views
 from coordination.models import Proposal
-from coordination.views import RATE_LIMIT
+from coordination.views import RATE_LIMIT, RETRY_AFTER_SECONDS
 from editorial.testing import make_member
 from practices.models import PracticePage, TargetGroup, Theme
 
@@ -183,6 +192,145 @@ def test_oversize_requests_and_fields_are_rejected(client, coordinators):
     assert response.status_code == 400
     assert not Proposal.objects.exists()
     assert mail.outbox == []
+
+
+# The public form on a SQLite file of its own (tables straight from the models, a region, a theme and
+# a target group) with a busy timeout of 1 second: another connection holds the write lock while the
+# proposal is sent, then lets go and the same proposal is sent again.
+BUSY_DATABASE = """
+import json, sqlite3, sys, time
+import django
+from django.conf import settings
+
+django.setup()
+from django.apps import apps
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from wagtail.models import Locale, Page, Site
+
+from coordination.models import Proposal
+from practices.models import Region, RegionPage, TargetGroup, Theme
+
+settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
+call_command("migrate", run_syncdb=True, verbosity=0)
+locale = Locale.objects.create(language_code="fi")
+root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+Site.objects.create(hostname="testserver", root_page=root, is_default_site=True)
+region = Region.objects.create(code="01", name_fi="Uusimaa", name_sv="Nyland", name_en="Uusimaa")
+root.add_child(instance=RegionPage(title="Uusimaa", slug="uusimaa", region=region, locale=locale))
+Theme.objects.create(code="language", name_fi="Kieli", name_sv="Språk", name_en="Language")
+TargetGroup.objects.create(code="adults", name_fi="Aikuiset", name_sv="Vuxna", name_en="Adults")
+
+data = json.loads(sys.stdin.read())
+client = Client()
+locker = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None, timeout=0)
+locker.execute("BEGIN IMMEDIATE")
+started = time.monotonic()
+busy = client.post("/fi/propose/", data, REMOTE_ADDR="10.0.0.1")
+waited = time.monotonic() - started
+stored_while_busy, emails_while_busy = Proposal.objects.count(), len(getattr(mail, "outbox", []))
+locker.execute("ROLLBACK")
+again = client.post("/fi/propose/", data, REMOTE_ADDR="10.0.0.1")
+print(json.dumps({
+    "status": busy.status_code, "retry_after": busy.get("Retry-After"), "html": busy.content.decode(),
+    "waited": waited, "stored_while_busy": stored_while_busy, "emails_while_busy": emails_while_busy,
+    "status_again": again.status_code, "stored_again": Proposal.objects.count(),
+}))
+"""
+BUSY_MESSAGE_FI = ("Ehdotustasi ei voitu tallentaa juuri nyt, koska palvelu on ruuhkautunut. Mitään kirjoittamaasi "
+                   "ei ole menetetty: lähetä ehdotus uudelleen hetken kuluttua.")
+
+
+def assert_everything_typed_is_kept(html, data):
+    for name in ("title", "organisation_name", "proposer_name", "email", "phone"):
+        assert f'name="{name}" value="{data[name]}"' in html, name
+    for name in ("summary", "problem", "how_it_works"):
+        assert f"{data[name]}</textarea>" in html, name
+    assert 'value="01" selected' in html
+    assert 'name="themes" value="language"' in html and 'name="target_groups"' in html
+    assert html.count("checked") == 3  # the theme, the target group and the consent
+
+
+def test_a_busy_database_gives_a_503_that_keeps_everything_typed(tmp_path):
+    """A real lock on a real SQLite file, through the real view (in a subprocess: the suite's own
+    database is in memory or PostgreSQL, so this runs in both phases)."""
+    data = proposal_data(target_groups=["adults"], title="Kielikahvila & lukupiiri", phone="+358 40 765 4321")
+    environment = {k: v for k, v in os.environ.items() if k != "ELASTICSEARCH_URL"}
+    environment.update(DJANGO_SETTINGS_MODULE="kb.settings.test", SQLITE_BUSY_TIMEOUT="1",
+                       DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    result = subprocess.run([sys.executable, "-c", BUSY_DATABASE], input=json.dumps(data), capture_output=True,
+                            text=True, timeout=60, env=environment, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout)
+
+    assert outcome["status"] == 503 and outcome["retry_after"] == str(RETRY_AFTER_SECONDS)
+    assert 0.9 <= outcome["waited"] < 10  # it waited for the busy timeout, then gave up
+    html = outcome["html"]
+    assert f'<p class="error notice" role="alert">{BUSY_MESSAGE_FI}</p>' in html
+    data["title"] = "Kielikahvila &amp; lukupiiri"
+    assert_everything_typed_is_kept(html, data)
+    assert 'name="csrfmiddlewaretoken"' in html  # it can be sent again as it is
+    assert outcome["stored_while_busy"] == 0 and outcome["emails_while_busy"] == 0
+    # What the operator sees: the error with its traceback.
+    assert "Could not store a proposal: the database is unavailable" in result.stderr
+    assert "OperationalError: database is locked" in result.stderr
+    # Once the lock is gone, the same proposal goes through (the failed try did not count as sent).
+    assert outcome["status_again"] == 302 and outcome["stored_again"] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL table lock (SQLite: the test above)")
+def test_a_locked_table_on_postgresql_gives_the_503_too(client, coordinators):
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        other.execute("SET lock_timeout = '5s'")
+        other.execute("LOCK TABLE coordination_proposal IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+        response = propose(client, language="sv")
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503 and response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    html = response.content.decode()
+    assert "Ditt förslag kunde inte sparas just nu eftersom tjänsten är överbelastad." in html
+    assert_everything_typed_is_kept(html, proposal_data())
+    assert not Proposal.objects.exists() and mail.outbox == []
+
+
+def django_error(error_class, cause):
+    """A database error as Django raises it: its own class, the driver's error as the cause."""
+    error = error_class(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+def sqlite_error(message, name):
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorname = name
+    return error
+
+
+def test_a_bug_is_not_shown_as_a_busy_service(client, coordinators, monkeypatch):
+    """SQLite reports a missing table as an OperationalError too: that is a 500 for the operator to fix."""
+    def fails(form):
+        raise django_error(OperationalError, sqlite_error("no such table: coordination_proposal", "SQLITE_ERROR"))
+
+    monkeypatch.setattr(views, "_store", fails)
+    with pytest.raises(OperationalError, match="no such table"):
+        propose(client)
+    assert mail.outbox == []
+
+
+def test_which_database_errors_mean_unavailable():
+    unavailable = views._unavailable
+    assert unavailable(django_error(OperationalError, sqlite_error("database is locked", "SQLITE_BUSY")))
+    assert unavailable(django_error(OperationalError, sqlite_error("database table is locked", "SQLITE_LOCKED")))
+    assert unavailable(django_error(OperationalError, sqlite_error("disk I/O error", "SQLITE_IOERR_WRITE")))
+    assert not unavailable(django_error(OperationalError, sqlite_error("no such table: x", "SQLITE_ERROR")))
+    assert unavailable(OperationalError("server closed the connection unexpectedly"))  # PostgreSQL
+    assert unavailable(InterfaceError("connection already closed"))
+    assert not unavailable(IntegrityError("duplicate key")) and not unavailable(ProgrammingError("syntax error"))
 
 
 def refused(response) -> bool:
