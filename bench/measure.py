@@ -37,8 +37,8 @@ from wagtail.search.query import MATCH_ALL, Phrase  # noqa: E402
 from practices.demo.loader import load_demo  # noqa: E402
 from practices.demo.synthetic import generate  # noqa: E402
 from practices.models import PracticePage  # noqa: E402
+from search.changelog import rebuild_engine  # noqa: E402
 from search.facets import FACETS  # noqa: E402
-from search.sync import rebuild_engine  # noqa: E402
 
 # The fixed query mix (locale fi). Words come from the synthetic phrase pools (practices/demo/synthetic.py),
 # facet codes from practices/demo/taxonomy.py and practices/models/choices.py.

@@ -6,6 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .analysis import fold
+from .breaker import elasticsearch_breaker
 from .facets import FACETS, value_labels
 from .models import SearchDocument
 from .query import LANGUAGES, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, OPERATORS, SORTS, InvalidSearch
@@ -44,6 +45,14 @@ def result_json(result, request) -> dict:
         "degraded": result.degraded,
         "analyzer": result.analyzer,
         "corrections": result.corrections,
+        # How the answer was made: an operator's first look when results seem wrong or slow.
+        "diagnostics": {
+            "backend": result.backend,
+            "degraded": result.degraded,
+            "elasticsearch_breaker": elasticsearch_breaker.state,
+            "suppressed": result.suppressed,  # hits left out: their pages are no longer live
+            "requests": result.requests,
+        },
         "results": [
             {
                 "id": hit.id,
@@ -82,7 +91,8 @@ def autocomplete(params, language: str) -> dict:
                     if wanted in fold(label):
                         suggestions.append({"type": "filter", "facet": facet.name, "value": code, "label": label,
                                             "url": f"/{language}{search_url[3:]}?{facet.name}={code}"})
-        titles = (SearchDocument.objects.filter(locale=language, title__icontains=text, is_fallback=False)
+        titles = (SearchDocument.objects.filter(locale=language, title__icontains=text, is_fallback=False,
+                                                page__live=True)
                   .order_by("title_sort").values("title", "url")[:AUTOCOMPLETE_LIMIT])
         half = AUTOCOMPLETE_LIMIT // 2
         practices = [{"type": "practice", "label": row["title"], "url": row["url"]} for row in titles]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished
 
 
 class SearchConfig(AppConfig):
@@ -7,3 +8,6 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the index upkeep)
+        from .changelog import drain_from_request
+
+        request_finished.connect(drain_from_request, dispatch_uid="kb-search-drain-from-request")

@@ -65,10 +65,12 @@ def facet_values(page) -> dict[str, list[str]]:
     return {facet.name: facet.values(page) for facet in FACETS}
 
 
-# Taxonomy labels are read on every search: keep them in memory, dropped when a term changes
-# (signal below) and at most every few minutes (other processes' edits).
-_LABEL_TTL = 300
+# Taxonomy labels are read on every search: keep them in memory while the index token is unchanged
+# (a term's save or delete replaces it, see search.signals; searches call sync_labels with the token
+# they read), with a time limit for processes that serve no searches.
+_LABEL_TTL = 60
 _term_cache: dict = {}
+_labels_token = {"token": ""}
 
 
 def _term_names(model):
@@ -82,6 +84,13 @@ def _term_names(model):
 
 def clear_label_cache(**kwargs):
     _term_cache.clear()
+
+
+def sync_labels(token: str):
+    """Drop the cached labels when the index token changed since they were read."""
+    if token != _labels_token["token"]:
+        _term_cache.clear()
+        _labels_token["token"] = token
 
 
 def value_labels(facet: Facet, language: str) -> dict[str, str]:

@@ -1,11 +1,13 @@
 """Keeping the search index right: documents are rebuilt per translation group.
 
 Whatever happened to a practice (publish, unpublish, edit, move, delete, a translation
-published), ``index_group(translation_key)`` recomputes the documents of every language from what
-is live now. That one rule replaces a special case per event.
+published), ``index_group(translation_key, version)`` recomputes the documents of every language
+from what is live now. That one rule replaces a special case per event, and makes applying a
+change idempotent (search.changelog applies the change log with it).
 
-Every write to the index tables also calls ``index_changed()`` in the same transaction: the new
-token tells every process that its in-memory facet bitmaps are out of date.
+Every transaction that writes the index tables starts with ``index_changed()``: the new token
+tells every process that its in-memory facet bitmaps are out of date, and the row lock it takes
+serialises index writers, so the version it hands out follows the order in which they read.
 """
 
 import html
@@ -22,7 +24,7 @@ from practices.models import PracticePage
 from .analysis import analyse_text
 from .backends.facet_matrix import STATE
 from .facets import FACETS, facet_values, value_labels
-from .models import SearchDocument, SearchFacetValue, SearchQueueItem, SearchTerm
+from .models import SearchDocument, SearchFacetValue, SearchTerm
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
@@ -110,15 +112,12 @@ def _documents_for_group(pages):
     return [(locale, by_language.get(locale, source)) for locale in LANGUAGE_CODES]
 
 
-@transaction.atomic
-def index_group(translation_key) -> int:
-    """Rebuild the documents of one translation group; returns how many documents it has now.
-    The index token changes with the deletes (documents_deleted) and the writes (write_documents)."""
-    SearchDocument.objects.filter(translation_key=translation_key).delete()  # signals drop full-text rows
+def index_group(translation_key, version: int) -> int:
+    """Recompute the documents of one translation group, inside the caller's transaction (which
+    began with ``index_changed()``); returns how many documents the group has now."""
+    delete_documents(SearchDocument.objects.filter(translation_key=translation_key))
     built = [build_document(page, locale) for locale, page in _documents_for_group(_load_group(translation_key))]
-    write_documents(built)
-    if search_engine_configured():
-        SearchQueueItem.objects.update_or_create(translation_key=translation_key)
+    write_documents(built, version)
     return len(built)
 
 
@@ -126,20 +125,41 @@ def search_engine_configured() -> bool:
     return bool(getattr(settings, "KB_ELASTICSEARCH_URL", ""))
 
 
-def index_changed():
-    """Replace the index token (SearchIndexState) inside the writing transaction."""
+def index_changed() -> int:
+    """Replace the index token (SearchIndexState) and return the next index version. The row stays
+    locked until the writing transaction ends."""
     token = uuid.uuid4().hex
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {STATE} SET token = %s WHERE id = 1", [token])
-        if cursor.rowcount == 0:
-            cursor.execute(f"INSERT INTO {STATE} (id, token) VALUES (1, %s)", [token])
+        cursor.execute(f"UPDATE {STATE} SET token = %s, version = version + 1 WHERE id = 1 RETURNING version",
+                       [token])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(f"INSERT INTO {STATE} (id, token, version) VALUES (1, %s, 1)", [token])
+            return 1
+        return row[0]
 
 
-def write_documents(built):
+def raise_version(at_least: int):
+    """Make the next index version greater than ``at_least``."""
+    largest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE} SET version = {largest}(version, %s) WHERE id = 1", [at_least])
+
+
+def index_version() -> int:
+    """The version of the latest index write (0 before any)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {STATE} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def write_documents(built, version: int):
     """Save documents, their facet rows, full-text rows and vocabulary, in bulk."""
     if not built:
         return
-    index_changed()
+    for document, _vocabulary in built:
+        document.version = version
     documents = SearchDocument.objects.bulk_create([document for document, _vocabulary in built])
     if documents[0].pk is None:  # backends that do not return ids from bulk inserts
         keys = [(d.page_id, d.locale) for d in documents]
@@ -180,38 +200,66 @@ def _write_fulltext(documents):
             )
 
 
+def delete_documents(documents):
+    """Delete documents with their facet and full-text rows in three statements (no per-row signals)."""
+    ids = list(documents.values_list("pk", flat=True))
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
+            cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
+            if connection.vendor == "sqlite":
+                cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
+
+
 def documents_deleted(document_ids):
-    """Documents deleted (also by cascade, e.g. with their page): drop their full-text rows."""
+    """Documents deleted by cascade with their page: drop their full-text rows."""
     index_changed()
     if document_ids and connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(pk,) for pk in document_ids])
 
 
-def clear_index():
-    index_changed()
-    with connection.cursor() as cursor:  # plain SQL: no per-row signals for a full clear
-        for table in ("kb_search_searchfacetvalue", "kb_search_searchdocument", "kb_search_searchterm"):
-            cursor.execute(f"DELETE FROM {table}")
-        if connection.vendor == "sqlite":
-            cursor.execute("DELETE FROM search_fts")
+def indexed_keys() -> set:
+    """Every translation group that is live or still has documents."""
+    return (set(PracticePage.objects.live().values_list("translation_key", flat=True))
+            | set(SearchDocument.objects.values_list("translation_key", flat=True).distinct()))
 
 
-@transaction.atomic
-def rebuild_index(progress=None, chunk=500) -> int:
-    """Rebuild every document in one transaction: searches see the old index until it commits."""
-    clear_index()
-    keys = sorted(set(PracticePage.objects.live().values_list("translation_key", flat=True)))
-    made = 0
+def rebuild_index(progress=None, chunk=100) -> int:
+    """Recompute every group, a chunk of groups per short transaction: publishing and applying the
+    change log go on meanwhile (each waits for one chunk at most), and a search sees each group
+    either before or after, never half. Returns the number of documents."""
+    keys = sorted(indexed_keys(), key=str)
+    terms_before = set(SearchTerm.objects.values_list("pk", flat=True))
+    made, vocabulary = 0, {}
     for start in range(0, len(keys), chunk):
         batch = keys[start:start + chunk]
-        groups = {}
-        for page in _live_practices().filter(translation_key__in=batch):
-            groups.setdefault(page.translation_key, []).append(page)
-        built = [build_document(page, locale) for pages in groups.values()
-                 for locale, page in _documents_for_group(pages)]
-        write_documents(built)
+        with transaction.atomic():
+            version = index_changed()
+            delete_documents(SearchDocument.objects.filter(translation_key__in=batch))
+            groups = {}
+            for page in _live_practices().filter(translation_key__in=batch):
+                groups.setdefault(page.translation_key, []).append(page)
+            built = [build_document(page, locale) for pages in groups.values()
+                     for locale, page in _documents_for_group(pages)]
+            write_documents(built, version)
+        for document, terms in built:
+            vocabulary.setdefault(document.locale, set()).update(term[:100] for term in terms)
         made += len(built)
         if progress:
             progress(min(start + chunk, len(keys)), len(keys))
+    _prune_vocabulary(vocabulary, terms_before)
     return made
+
+
+def _prune_vocabulary(vocabulary, candidates):
+    """Forget terms no document has any more (typo correction must not suggest them); only terms
+    that existed before the rebuild, since edits meanwhile may have added new ones."""
+    stale = [pk for pk, locale, term in SearchTerm.objects.values_list("pk", "locale", "term")
+             if pk in candidates and term not in vocabulary.get(locale, ())]
+    for start in range(0, len(stale), 500):
+        SearchTerm.objects.filter(pk__in=stale[start:start + 500]).delete()

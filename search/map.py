@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -153,5 +154,6 @@ def home_map(language: str) -> dict:
     """The map of the home page: every live practice of the language, each region linking to the
     search page filtered by it (the empty search: the same code path as the search page)."""
     search_url = reverse("search")
-    return region_map(search(SearchRequest(locale=language, page_size=1)),
+    # Counts only: Elasticsearch gets a short budget, then the database answers (search.service).
+    return region_map(search(SearchRequest(locale=language, page_size=1), budget=settings.KB_ELASTICSEARCH_COUNTS_TIMEOUT),
                       lambda code: f"{search_url}?region={code}")

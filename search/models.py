@@ -5,7 +5,8 @@ language, plus a *fallback* document in every other language the practice is not
 into, so untranslated practices stay findable there (marked with their content language).
 Facet values live in ``SearchFacetValue`` rows, the full-text terms in SQLite's FTS5 table
 ``search_fts`` or PostgreSQL's ``vector`` column. Elasticsearch, when configured, gets the same
-documents; ``SearchQueueItem`` remembers what it has not received yet.
+documents. ``IndexChange`` is the change log (a transactional outbox) that keeps both up to date:
+see search/changelog.py.
 """
 
 from django.contrib.postgres.indexes import GinIndex
@@ -34,6 +35,9 @@ class SearchDocument(models.Model):
     meta_terms = models.TextField()  # organisation names, municipalities, taxonomy labels
     extra_terms = models.TextField()  # other readings and compound parts
     vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
+    # The index version this document was written under (SearchIndexState.version): Elasticsearch
+    # stores it as an external version, so an older write can never replace a newer one there.
+    version = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["page", "locale"], name="unique_document_per_locale")]
@@ -77,23 +81,53 @@ class SearchTerm(models.Model):
         return self.term
 
 
-class SearchQueueItem(models.Model):
-    """A translation group whose Elasticsearch documents are not up to date yet (ES down or slow)."""
+class IndexChange(models.Model):
+    """One entry of the change log: a translation group whose documents must be recomputed.
 
-    translation_key = models.UUIDField(unique=True)
-    queued_at = models.DateTimeField(auto_now=True)
+    Written in the same transaction as the content change (publish, unpublish, move, delete,
+    relabel), so a committed change is never forgotten; applied by search.changelog to the
+    database index and then to Elasticsearch, retried with backoff, and deleted once every index
+    has applied it. ``seq`` orders the log; ``version`` is the index version it was applied under.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    translation_key = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    db_pending = models.BooleanField(default=True)
+    engine_pending = models.BooleanField(default=False)  # Elasticsearch has yet to receive it
+    version = models.BigIntegerField(null=True)  # set when the database index applied it
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True)  # after a failure: not before this time
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["db_pending", "engine_pending", "seq"], name="index_change_pending")]
 
     def __str__(self):
-        return str(self.translation_key)
+        return f"#{self.seq} {self.translation_key}"
+
+
+class IndexRebuild(models.Model):
+    """An Elasticsearch rebuild in progress. Changes applied after ``position`` (an index version)
+    are kept in the log until it ends, so the rebuild can replay them into its new indexes."""
+
+    position = models.BigIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField()  # a rebuild silent for long has died: its marker is ignored
+
+    def __str__(self):
+        return f"rebuild from {self.position}"
 
 
 class SearchIndexState(models.Model):
     """One row whose random ``token`` changes in every transaction that writes the index: a
-    process's in-memory facet bitmaps (search.backends.facet_matrix) are valid while it is unchanged.
-    Random, not a counter: after a rollback a counter would repeat with different data."""
+    process's in-memory facet bitmaps (search.backends.facet_matrix) and taxonomy labels are valid
+    while it is unchanged. Random, not a counter: after a rollback a counter would repeat with
+    different data. ``version`` counts committed index writes: updating the row also serialises
+    them, so versions follow the order in which the documents were read."""
 
     token = models.CharField(max_length=32)
+    version = models.BigIntegerField(default=0)
 
     def __str__(self):
         return self.token

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .analysis import analyse_text, is_stop_word, query_terms, tokenize
-from .facets import FACETS, FACETS_BY_NAME, value_labels
+from .facets import FACETS, FACETS_BY_NAME, clear_label_cache, value_labels
 
 MAX_QUERY_LENGTH = 200
 MAX_PAGE_SIZE = 100
@@ -146,6 +146,9 @@ def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | N
         if not values:
             continue
         known = value_labels(facet, locale)
+        if not known.keys() >= set(values):  # perhaps a term another process has just added
+            clear_label_cache()
+            known = value_labels(facet, locale)
         for value in values:
             if value not in known:
                 raise InvalidSearch(facet.name, _("Unknown value for %(facet)s: %(value)s.")

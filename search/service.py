@@ -1,19 +1,26 @@
 """The search service: one code path for the HTML page, the JSON API and the benchmarks.
 
-``search(request)`` picks the backend (Elasticsearch when configured and answering, else the
-database), retries with corrected words when nothing matched, and returns hits with highlighted
-snippets, the exact total and every facet's disjunctive buckets with labels.
+``search(request)`` picks the backend (Elasticsearch when configured, answering and its circuit
+breaker closed, else the database), retries with corrected words when nothing matched, and
+returns hits with highlighted snippets, the exact total and every facet's disjunctive buckets
+with labels. A hit whose page is no longer live is never shown, however stale an index is: the
+page of hits is checked against the database (one query) and such hits are counted as
+``suppressed``.
 """
 
 import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
+from wagtail.models import Page
 
 from .analysis import analyzer_name
 from .backends.base import BackendUnavailable, RawResult
 from .backends.database import DatabaseBackend
-from .facets import FACETS, value_labels
+from .backends.facet_matrix import current_token
+from .breaker import elasticsearch_breaker
+from .facets import FACETS, sync_labels, value_labels
 from .highlight import snippet
 from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
@@ -58,6 +65,7 @@ class SearchResult:
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> corrected term
     requests: int = 0
     analyzer: str = ""
+    suppressed: int = 0  # hits left out because their page is no longer live (a stale index)
 
     @property
     def num_pages(self) -> int:
@@ -72,17 +80,21 @@ def _engine():
     return None
 
 
-def _run(request: SearchRequest, parsed: ParsedQuery):
-    """(raw result, backend name, degraded): Elasticsearch when configured, else or on failure the database."""
-    engine, degraded = _engine(), False
+def _run(request: SearchRequest, parsed: ParsedQuery, budget: float | None):
+    """(raw result, backend name, degraded): Elasticsearch when configured and its breaker lets the
+    call through, else or on failure the database."""
+    engine = _engine()
     if engine is not None:
-        try:
-            return engine.search(request, parsed), engine.name, False
-        except BackendUnavailable as error:
-            logger.warning("Elasticsearch unavailable, searching the database instead: %s", error)
-            degraded = True
+        if elasticsearch_breaker.allow():
+            try:
+                raw = engine.search(request, parsed, budget=budget)
+            except BackendUnavailable as error:
+                elasticsearch_breaker.failure(error)
+            else:
+                elasticsearch_breaker.success()
+                return raw, engine.name, False
     backend = DatabaseBackend()
-    return backend.search(request, parsed), backend.name, degraded
+    return backend.search(request, parsed), backend.name, engine is not None
 
 
 def _corrected(request: SearchRequest, parsed: ParsedQuery):
@@ -98,34 +110,44 @@ def _corrected(request: SearchRequest, parsed: ParsedQuery):
     return ParsedQuery(words=words, phrases=parsed.phrases, operator=parsed.operator), corrections
 
 
-def search(request: SearchRequest) -> SearchResult:
+def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
+    """``budget``: seconds Elasticsearch may take (pages that only show counts pass a short one)."""
     parsed = parse_query(request.locale, request.text, request.operator)
-    raw, backend, degraded = _run(request, parsed)
+    raw, backend, degraded = _run(request, parsed, budget)
     requests = raw.requests
     corrections = {}
     if raw.total == 0 and parsed.words:
         corrected, corrections = _corrected(request, parsed)
         if corrections:
-            raw, backend, degraded = _run(request, corrected)
+            raw, backend, degraded = _run(request, corrected, budget)
             requests += raw.requests
             parsed = corrected
+    if raw.documents is not None:  # Elasticsearch: the labels follow the index token too
+        with connection.cursor() as cursor:
+            sync_labels(current_token(cursor))
+        requests += 1
+    hits = _hits(raw, parsed, request)
     return SearchResult(
-        request=request, total=raw.total, hits=_hits(raw, parsed, request), facets=_buckets(raw, request),
+        request=request, total=raw.total, hits=hits, facets=_buckets(raw, request),
         totals_without=raw.totals_without, backend=backend, degraded=degraded, corrections=corrections,
-        requests=requests + (raw.documents is None), analyzer=analyzer_name(request.locale),
+        requests=requests + bool(raw.ids), analyzer=analyzer_name(request.locale),
+        suppressed=len(raw.ids) - len(hits),
     )
 
 
 def _hits(raw: RawResult, parsed: ParsedQuery, request: SearchRequest) -> list[Hit]:
+    """The page of hits whose pages are live now (one query), with snippets."""
     if raw.documents is not None:
-        documents = {document.pk: document for document in raw.documents}
+        live = set(Page.objects.filter(pk__in=[d.page_id for d in raw.documents], live=True)
+                   .values_list("pk", flat=True)) if raw.documents else set()
+        documents = {document.pk: document for document in raw.documents if document.page_id in live}
     else:
-        documents = SearchDocument.objects.only(*HIT_FIELDS).in_bulk(raw.ids)
+        documents = SearchDocument.objects.only(*HIT_FIELDS).filter(page__live=True).in_bulk(raw.ids)
     wanted = {term for word in parsed.words for term in word} | {t for phrase in parsed.phrases for t in phrase}
     hits = []
     for pk in raw.ids:
         document = documents.get(pk)
-        if document is None:  # removed since the engine answered
+        if document is None:  # unpublished or deleted, and the index does not know yet
             continue
         text = document.body_text if wanted else document.summary
         best = snippet(document.summary, document.language, wanted)

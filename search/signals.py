@@ -1,8 +1,10 @@
-"""Index upkeep: every change that affects what a search finds re-indexes the translation groups
-concerned once the transaction commits (so a rolled-back edit never reaches the index)."""
+"""Index upkeep: every change that affects what a search finds writes a change per translation group
+concerned into the change log, in the same transaction (search.changelog applies it once it
+commits, so a rolled-back edit never reaches the index, and a committed one is never lost)."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
@@ -18,23 +20,9 @@ from practices.models import (
     Theme,
 )
 
-from . import indexing
+from . import changelog, indexing
 from .facets import clear_label_cache
 from .models import SearchDocument
-
-
-def reindex_later(translation_keys):
-    keys = set(translation_keys)
-    if keys:
-        transaction.on_commit(lambda: _reindex(keys))
-
-
-def _reindex(keys):
-    for key in keys:
-        indexing.index_group(key)
-    from .sync import sync_pending
-
-    sync_pending()
 
 
 def _practices_below(page):
@@ -45,19 +33,19 @@ def _practices_below(page):
 @receiver(page_unpublished)
 def page_changed(sender, instance, **kwargs):
     if isinstance(instance, PracticePage):
-        reindex_later([instance.translation_key])
+        changelog.record([instance.translation_key])
 
 
 @receiver(post_delete, sender=PracticePage)
 def practice_deleted(sender, instance, **kwargs):
-    reindex_later([instance.translation_key])
+    changelog.record([instance.translation_key])
 
 
 @receiver(post_page_move)
 @receiver(page_slug_changed)
 def urls_changed(sender, instance, **kwargs):
     """A moved or renamed page changes the URLs of every practice below it."""
-    reindex_later(_practices_below(instance))
+    changelog.record(_practices_below(instance))
 
 
 @receiver(post_delete, sender=SearchDocument)
@@ -69,23 +57,24 @@ TERM_RELATIONS = {Region: "regions", Theme: "themes", TargetGroup: "target_group
                   FundingSource: "funding_sources", ActivityForm: "activity_forms"}
 
 
+def _practices_with(sender, instance):
+    if sender is OrganisationType:
+        return PracticePage.objects.filter(lead_organisation__type=instance)
+    if sender is Organisation:
+        return PracticePage.objects.filter(Q(lead_organisation=instance) | Q(partner_organisations=instance))
+    return PracticePage.objects.filter(**{TERM_RELATIONS[sender]: instance})
+
+
 def _term_changed(sender, instance, **kwargs):
-    """Labels are searchable text: re-index the practices that carry a renamed term."""
+    """Labels and organisation names are searchable text and facet values: re-index the practices
+    that carry a saved or deleted term (found before a delete removes the links). The new index
+    token also tells every process to reload its cached labels."""
+    indexing.index_changed()
     clear_label_cache()
     transaction.on_commit(clear_label_cache)  # and again once committed (a rollback keeps the old label)
-    if sender is OrganisationType:
-        practices = PracticePage.objects.filter(lead_organisation__type=instance)
-    else:
-        practices = PracticePage.objects.filter(**{TERM_RELATIONS[sender]: instance})
-    reindex_later(practices.values_list("translation_key", flat=True))
+    changelog.record(_practices_with(sender, instance).values_list("translation_key", flat=True).distinct())
 
 
-def _organisation_changed(sender, instance, **kwargs):
-    practices = PracticePage.objects.filter(lead_organisation=instance) | PracticePage.objects.filter(
-        partner_organisations=instance)
-    reindex_later(practices.values_list("translation_key", flat=True))
-
-
-for model in [*TERM_RELATIONS, OrganisationType]:
-    post_save.connect(_term_changed, sender=model, dispatch_uid=f"kb-search-{model.__name__}")
-post_save.connect(_organisation_changed, sender=Organisation, dispatch_uid="kb-search-organisation")
+for model in [*TERM_RELATIONS, OrganisationType, Organisation]:
+    post_save.connect(_term_changed, sender=model, dispatch_uid=f"kb-search-save-{model.__name__}")
+    pre_delete.connect(_term_changed, sender=model, dispatch_uid=f"kb-search-delete-{model.__name__}")

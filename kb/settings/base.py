@@ -129,7 +129,13 @@ STORAGES = {
 # the database when the cluster is down or slow.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 KB_ELASTICSEARCH_URL = env.ELASTICSEARCH_URL
-KB_ELASTICSEARCH_TIMEOUT = env.ELASTICSEARCH_TIMEOUT  # seconds per request before falling back
+KB_ELASTICSEARCH_TIMEOUT = env.ELASTICSEARCH_TIMEOUT  # seconds per search before falling back
+KB_ELASTICSEARCH_COUNTS_TIMEOUT = env.ELASTICSEARCH_COUNTS_TIMEOUT  # pages that only show counts
+KB_ELASTICSEARCH_ADMIN_TIMEOUT = env.ELASTICSEARCH_ADMIN_TIMEOUT  # index worker, reindex, check_index
+KB_ELASTICSEARCH_COOLDOWN = env.ELASTICSEARCH_COOLDOWN  # seconds the circuit breaker skips a failed cluster
+# The change log (search/changelog.py) is also applied after a response, at most this often per
+# process (seconds; 0: only after commits and by `manage.py run_index_worker`).
+KB_INDEX_DRAIN_INTERVAL = env.INDEX_DRAIN_INTERVAL
 KB_ELASTICSEARCH_INDEX_PREFIX = env.ELASTICSEARCH_INDEX_PREFIX
 
 WAGTAIL_SITE_NAME = "KB"

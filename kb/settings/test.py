@@ -13,3 +13,5 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # ELASTICSEARCH_URL itself, with its own index prefix); everything else is rolled back with the
 # database and must not leave documents in a shared cluster.
 KB_ELASTICSEARCH_URL = ""
+# Requests do not apply the change log in tests: each test applies it where it means to.
+KB_INDEX_DRAIN_INTERVAL = 0

@@ -9,7 +9,7 @@ ANDs, ORs and popcounts of Python ints.
 
 from django.db import connection
 
-from ..facets import FACETS
+from ..facets import FACETS, sync_labels
 from ..query import ParsedQuery, SearchRequest
 from .base import RawResult
 from .facet_matrix import DOCUMENTS, matrix_for
@@ -63,6 +63,7 @@ class DatabaseBackend:
         by_relevance = request.sort == "relevance" and not parsed.is_empty
         with connection.cursor() as cursor:
             matrix, rebuilt = matrix_for(cursor, request.locale)
+            sync_labels(matrix.token)
             text_ids = None if parsed.is_empty else self._text_ids(cursor, request, parsed, by_relevance)
         matched = matrix.all if text_ids is None else matrix.bitmap(text_ids)
         chosen = {facet: matrix.selection(facet, values) for facet, values in request.selections.items()}

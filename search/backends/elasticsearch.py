@@ -12,11 +12,10 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from ..facets import FACETS, FACETS_BY_NAME
-from ..models import SearchDocument, SearchQueueItem
+from ..models import SearchDocument
 from ..query import ParsedQuery, SearchRequest
 from .base import BackendUnavailable, RawResult
 
@@ -49,7 +48,10 @@ def _mapping(language_analyzer: str) -> dict:
     }
 
 
-INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+# Deletes are remembered (as versioned tombstones) for an hour, not 60 s: an older write that
+# arrives late after a delete is still refused.
+INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "gc_deletes": "1h"}
+VERSIONED = "external_gte"  # a write with the same version is a retry; a lower one is refused
 # Kept only in _source, for showing hits without asking the database.
 STORED_ONLY = {"document_id": {"type": "long", "index": False, "doc_values": False},
                "url": {"type": "keyword", "index": False, "doc_values": False}}
@@ -91,9 +93,15 @@ class ElasticsearchBackend:
         self.prefix = prefix
 
     @classmethod
-    def from_settings(cls):
-        return cls(settings.KB_ELASTICSEARCH_URL, settings.KB_ELASTICSEARCH_TIMEOUT,
+    def from_settings(cls, timeout: float | None = None):
+        """The search path's client (short timeout), or one with ``timeout``: the index worker and
+        rebuilds use KB_ELASTICSEARCH_ADMIN_TIMEOUT, a busy cluster is slow, not gone."""
+        return cls(settings.KB_ELASTICSEARCH_URL, timeout or settings.KB_ELASTICSEARCH_TIMEOUT,
                    settings.KB_ELASTICSEARCH_INDEX_PREFIX)
+
+    @classmethod
+    def for_administration(cls):
+        return cls.from_settings(settings.KB_ELASTICSEARCH_ADMIN_TIMEOUT)
 
     def alias(self, locale: str) -> str:
         return f"{self.prefix}_practices_{locale}"
@@ -152,9 +160,11 @@ class ElasticsearchBackend:
             "_source": HIT_SOURCE,
         }
 
-    def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
+    def search(self, request: SearchRequest, parsed: ParsedQuery, budget: float | None = None) -> RawResult:
+        """``budget``: seconds this search may take (less than the client's timeout)."""
+        client = self.client.options(request_timeout=budget) if budget else self.client
         try:
-            response = self.client.search(index=self.alias(request.locale), **self.search_body(request, parsed))
+            response = client.search(index=self.alias(request.locale), **self.search_body(request, parsed))
         except FAILURES as error:
             raise BackendUnavailable(str(error)) from error
         aggregations = response["aggregations"]
@@ -203,65 +213,117 @@ class ElasticsearchBackend:
                 self.client.indices.put_mapping(index=self.alias(locale), properties=STORED_ONLY)
                 _STORED_ONLY_MAPPED.add(self.alias(locale))
 
-    def _actions(self, translation_key):
-        present = {document.locale: document for document in SearchDocument.objects.filter(
-            translation_key=translation_key)}
-        for locale in _locales():
-            if locale in present:
-                yield {"_op_type": "index", "_index": self.alias(locale), "_id": str(translation_key),
-                       "_source": document_source(present[locale])}
-            else:
-                yield {"_op_type": "delete", "_index": self.alias(locale), "_id": str(translation_key)}
+    def _actions(self, versions: dict, index=None):
+        """Bulk actions bringing the given groups (translation key -> version of a delete) to what
+        the database index holds now: each language's document at its own index version, or a
+        delete. ``index``: locale -> index name (a rebuild's new indexes); default the aliases."""
+        present = {(document.translation_key, document.locale): document
+                   for document in SearchDocument.objects.filter(translation_key__in=list(versions))}
+        for key, delete_version in versions.items():
+            for locale in _locales():
+                target = index[locale] if index else self.alias(locale)
+                document = present.get((key, locale))
+                if document is not None:
+                    yield {"_op_type": "index", "_index": target, "_id": str(key), "_source": document_source(document),
+                           "version": document.version, "version_type": VERSIONED}
+                else:
+                    yield {"_op_type": "delete", "_index": target, "_id": str(key),
+                           "version": max(delete_version, 1), "version_type": VERSIONED}
 
-    def sync_queue(self, limit: int = 500) -> int:
-        """Send queued groups; on failure they stay queued for the next try (or `reindex`)."""
-        items = list(SearchQueueItem.objects.order_by("queued_at")[:limit])
-        if not items:
-            return 0
-        try:
+    def apply(self, versions: dict, index=None) -> dict:
+        """Send the given groups (see ``_actions``) in one bulk request. Returns translation key ->
+        error for the groups Elasticsearch refused; a newer version already there (409) or a
+        delete of a missing document (404) is success. Raises for an unreachable cluster."""
+        if index is None:
             self.ensure_indexes()
-            actions = [action for item in items for action in self._actions(item.translation_key)]
-            _ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=True)
-            failed = [error for error in errors if next(iter(error.values())).get("status") != 404]
-            if failed:
-                raise BackendUnavailable(f"{len(failed)} documents rejected, e.g. {failed[0]}")
-        except (*FAILURES, BackendUnavailable) as error:
-            logger.warning("Elasticsearch sync postponed (%d groups queued): %s", len(items), error)
-            SearchQueueItem.objects.filter(pk__in=[item.pk for item in items]).update(
-                attempts=F("attempts") + 1)
-            return 0
-        SearchQueueItem.objects.filter(pk__in=[item.pk for item in items]).delete()
-        return len(items)
+        _ok, failures = helpers.bulk(self.client, self._actions(versions, index), raise_on_error=False,
+                                     raise_on_exception=True, refresh=True)
+        errors = {}
+        for failure in failures:
+            (operation, item), = failure.items()
+            if item.get("status") not in (404, 409):
+                errors[uuid.UUID(item["_id"])] = f"{operation} {item.get('status')}: {item.get('error')}"
+        return errors
 
     def rebuild(self, progress=None) -> str:
-        """New index per language from the database documents, then one atomic alias swap each."""
+        """New indexes from the database documents while publishing goes on, then the alias swap.
+
+        The rebuild records the index version it starts from (search.changelog.start_rebuild);
+        changes applied after it stay in the change log. Every group applied after that position
+        is replayed into the new indexes before the swap, and again through the aliases after it
+        (a write that reached an old index in between is repeated). Versions make replays safe.
+        A failure deletes the unfinished indexes and leaves the old ones serving.
+        """
+        from .. import changelog
+
+        marker = changelog.start_rebuild()
+        new = {locale: f"{self.alias(locale)}_{time.time_ns()}" for locale in _locales()}
         report = []
-        SearchQueueItem.objects.all().delete()  # everything is sent now
-        for locale in _locales():
-            alias, name = self.alias(locale), f"{self.alias(locale)}_{time.time_ns()}"
-            analyzer = self._create_index(name, locale)
-            documents = SearchDocument.objects.filter(locale=locale).order_by("id")
-            total = documents.count()
-            sent = 0
-            for ok, _item in helpers.streaming_bulk(
-                self.client, ({"_index": name, "_id": str(d.translation_key), "_source": document_source(d)}
-                              for d in documents.iterator(chunk_size=1000)), chunk_size=1000):
-                sent += ok
-                if progress and sent % 1000 == 0:
-                    progress(sent, total)
-            self.client.indices.refresh(index=name)
-            old = list(self.client.indices.get_alias(name=alias)) if self.client.indices.exists_alias(
-                name=alias) else []
-            self.client.indices.update_aliases(actions=[
-                *({"remove": {"index": index, "alias": alias}} for index in old),
-                {"add": {"index": name, "alias": alias}},
-            ])
-            for index in old:
-                self.client.indices.delete(index=index)
-            if progress:
-                progress(total, total)
-            report.append(f"{locale}: {sent} documents ({analyzer} analyzer)")
+        try:
+            for locale, name in new.items():
+                analyzer = self._create_index(name, locale)
+                sent = self._copy(locale, name, progress, lambda: changelog.rebuild_alive(marker))
+                report.append(f"{locale}: {sent} documents ({analyzer} analyzer)")
+            self._replay(changelog.changed_since(marker.position), new)
+            for locale, name in new.items():
+                self.client.indices.refresh(index=name)
+                self._swap(self.alias(locale), name)
+            self._replay(changelog.changed_since(marker.position), None)
+        except BaseException:
+            logger.exception("Elasticsearch rebuild failed: deleting the unfinished indexes; the old ones serve on")
+            for name in new.values():
+                if not self._serves(name):
+                    self.client.indices.delete(index=name, ignore_unavailable=True)
+            raise
+        finally:
+            changelog.end_rebuild(marker)
         return "; ".join(report)
+
+    def _copy(self, locale: str, name: str, progress, alive) -> int:
+        documents = SearchDocument.objects.filter(locale=locale).order_by("id")
+        total, sent = documents.count(), 0
+        actions = ({"_index": name, "_id": str(d.translation_key), "_source": document_source(d),
+                    "version": d.version, "version_type": VERSIONED} for d in documents.iterator(chunk_size=1000))
+        for ok, _item in helpers.streaming_bulk(self.client, actions, chunk_size=1000, raise_on_error=False):
+            sent += ok
+            if sent % 1000 == 0:
+                alive()
+                if progress:
+                    progress(sent, total)
+        if progress:
+            progress(total, total)
+        return sent
+
+    def _replay(self, changed: dict, index):
+        if changed:
+            errors = self.apply(changed, index)
+            if errors:
+                raise BackendUnavailable(f"replay refused for {len(errors)} groups, e.g. {next(iter(errors.values()))}")
+
+    def _swap(self, alias: str, name: str):
+        old = list(self.client.indices.get_alias(name=alias)) if self.client.indices.exists_alias(name=alias) else []
+        self.client.indices.update_aliases(actions=[
+            *({"remove": {"index": index, "alias": alias}} for index in old),
+            {"add": {"index": name, "alias": alias}},
+        ])
+        for index in old:
+            self.client.indices.delete(index=index)
+
+    def _serves(self, name: str) -> bool:
+        try:
+            return bool(self.client.indices.get_alias(index=name).get(name, {}).get("aliases"))
+        except NotFoundError:
+            return False
+
+    def documents(self, locale: str):
+        """(translation key, version, _source) of every document in the locale's index (check_index)."""
+        try:
+            for hit in helpers.scan(self.client, index=self.alias(locale), version=True, size=1000,
+                                    query={"query": {"match_all": {}}},
+                                    _source=["page_id", "title", "url", "facets"]):
+                yield uuid.UUID(hit["_id"]), hit["_version"], hit["_source"]
+        except NotFoundError:
+            return
 
     def count(self, locale: str) -> int:
         try:

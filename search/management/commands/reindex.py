@@ -1,15 +1,16 @@
 from django.core.management.base import BaseCommand
 
 from practices.demo.synthetic import Progress
+from search.changelog import rebuild_engine
 from search.indexing import rebuild_index
-from search.sync import rebuild_engine
 
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the search index from the live practices: the database index in one transaction, "
-        "and, when Elasticsearch is configured, a new index per language swapped in atomically "
-        "(the old one serves until the new one is complete)."
+        "Rebuild the search index from the live practices while publishing goes on: the database "
+        "index a chunk of translation groups per short transaction, then, when Elasticsearch is "
+        "configured, a new index per language that replays the changes made meanwhile and is swapped "
+        "in atomically (the old one serves until then; a failure deletes the unfinished new one)."
     )
 
     def handle(self, *args, **options):

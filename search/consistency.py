@@ -1,0 +1,91 @@
+"""Are the indexes right? The live practices in the database against the database index, and the
+database index against every Elasticsearch index: ids, live status, versions, titles, URLs, facets.
+``manage.py check_index`` reports the differences; ``--repair`` logs a change for every group
+concerned and applies the log (search.changelog)."""
+
+from dataclasses import dataclass
+
+from . import changelog, indexing
+from .facets import facet_values
+from .models import SearchDocument
+
+COMPARED = ("page_id", "title", "url", "facets")
+
+
+@dataclass(frozen=True)
+class Difference:
+    index: str  # "database" or "elasticsearch"
+    translation_key: object
+    locale: str
+    problem: str
+    engine_version: int = 0  # the version Elasticsearch holds, when it differs
+
+    def __str__(self):
+        return f"{self.index} [{self.locale}] {self.translation_key}: {self.problem}"
+
+
+def _expected() -> dict:
+    """(translation key, locale) -> what its document must say, from the live practices."""
+    groups = {}
+    for page in indexing._live_practices():
+        groups.setdefault(page.translation_key, []).append(page)
+    return {(key, locale): {"page_id": page.pk, "title": page.title, "url": page.url or "",
+                            "facets": facet_values(page)}
+            for key, pages in groups.items() for locale, page in indexing._documents_for_group(pages)}
+
+
+def _compare(index, key, locale, want: dict, have: dict | None) -> list[Difference]:
+    if have is None:
+        return [Difference(index, key, locale, "missing")]
+    return [Difference(index, key, locale, f"{field} is {have.get(field)!r}, should be {want[field]!r}")
+            for field in COMPARED if have.get(field) != want[field]]
+
+
+def differences(engine=None) -> list[Difference]:
+    expected = _expected()
+    stored = {(d["translation_key"], d["locale"]): d
+              for d in SearchDocument.objects.values("translation_key", "locale", "version", *COMPARED)}
+    found = []
+    for (key, locale), want in expected.items():
+        found += _compare("database", key, locale, want, stored.get((key, locale)))
+    found += [Difference("database", key, locale, "not live, still indexed")
+              for key, locale in stored.keys() - expected.keys()]
+    if engine is not None:
+        for locale in indexing.LANGUAGE_CODES:
+            seen = set()
+            for key, version, source in engine.documents(locale):
+                seen.add(key)
+                document = stored.get((key, locale))
+                if document is None:
+                    found.append(Difference("elasticsearch", key, locale, "not in the database index, still indexed"))
+                    continue
+                found += _compare("elasticsearch", key, locale, document, source)
+                if version != document["version"]:
+                    found.append(Difference("elasticsearch", key, locale,
+                                            f"version is {version}, should be {document['version']}", version))
+            found += [Difference("elasticsearch", key, locale, "missing")
+                      for key, document_locale in stored if document_locale == locale and key not in seen]
+    return found
+
+
+def engine_for_checks():
+    if not indexing.search_engine_configured():
+        return None
+    from .backends.elasticsearch import ElasticsearchBackend
+
+    return ElasticsearchBackend.for_administration()
+
+
+def repair(found: list[Difference], engine=None) -> changelog.Drained:
+    """Log a change for every group that differs, and apply the log until nothing is due. Versions
+    in Elasticsearch ahead of the database (a restored backup) would refuse every write: the
+    index version first moves past them."""
+    indexing.raise_version(max(difference.engine_version for difference in found))
+    changelog.record({difference.translation_key for difference in found})
+    total = changelog.Drained()
+    while True:
+        report = changelog.drain(engine=engine)
+        total.database, total.engine, total.failed = (total.database + report.database,
+                                                      total.engine + report.engine, report.failed)
+        if not report.applied:
+            return total
