@@ -2,7 +2,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from search import changelog, indexing
 
@@ -31,7 +31,8 @@ class Command(BaseCommand):
             engine = ElasticsearchBackend.for_administration()
         self.stdout.write(f"Index worker started ({'database and Elasticsearch' if engine else 'database'}).")
         while not stopping:
-            close_old_connections()
+            if not connection.in_atomic_block:  # a connection the database dropped is replaced
+                close_old_connections()
             report = changelog.drain(limit=batch, engine=engine)
             if report.applied:
                 self.stdout.write(f"Applied {report.database} groups to the database index and "
