@@ -284,8 +284,10 @@ class ElasticsearchBackend:
         total, sent = documents.count(), 0
         actions = ({"_index": name, "_id": str(d.translation_key), "_source": document_source(d),
                     "version": d.version, "version_type": VERSIONED} for d in documents.iterator(chunk_size=1000))
-        for ok, _item in helpers.streaming_bulk(self.client, actions, chunk_size=1000, raise_on_error=False):
-            sent += ok
+        for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=1000, raise_on_error=False):
+            if not ok:  # a document the new index refuses: the rebuild fails, the old index serves on
+                raise BackendUnavailable(f"the new index {name} refused a document: {item}")
+            sent += 1
             if sent % 1000 == 0:
                 alive()
                 if progress:
