@@ -11,7 +11,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages db checks test-sqlite test-postgres test-browser screenshots bench clean
+.PHONY: run test install messages db checks test-sqlite test-postgres test-browser screenshots bench bench-load clean
 
 $(STAMP):
 	scripts/ensure-system-packages.sh
@@ -67,6 +67,11 @@ test: checks
 
 bench: db
 	$(BIN)/python bench/search.py
+
+# Load through gunicorn: home and practice pages under 20 users with Elasticsearch up, frozen
+# (SIGSTOP) and up again; bench/results-load.md. Options: make bench-load LOAD_ARGS="--duration 20".
+bench-load: messages
+	scripts/with-elasticsearch.sh $(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles
