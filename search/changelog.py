@@ -38,7 +38,7 @@ from .models import IndexChange, IndexRebuild
 logger = logging.getLogger(__name__)
 REBUILD_SILENCE = timedelta(minutes=15)  # a rebuild without a heartbeat for this long has died
 DATABASE_RETRY_CAP = 300  # seconds between tries of a change the database index cannot apply
-ENGINE_RETRY_CAP = 5  # Elasticsearch back after an outage: its backlog is applied within seconds
+ENGINE_RETRY_CAP = 2  # Elasticsearch back after an outage: its backlog is applied within seconds
 
 
 @dataclass

@@ -17,10 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Drain until nothing is due, then exit "
                             "(status 1 if changes are still waiting, e.g. for a cluster that is down).")
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when nothing is due.")
+        parser.add_argument("--interval", type=float, default=0.5, help="Seconds to wait when nothing is due.")
         parser.add_argument("--batch", type=int, default=200, help="Translation groups per batch.")
 
-    def handle(self, *args, once=False, interval=1.0, batch=200, **options):
+    def handle(self, *args, once=False, interval=0.5, batch=200, **options):
         stopping = []
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_args: stopping.append(True))
