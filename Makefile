@@ -11,7 +11,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages db checks test-sqlite test-postgres test-browser screenshots bench bench-load clean
+.PHONY: run test install messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load clean
 
 $(STAMP):
 	scripts/ensure-system-packages.sh
@@ -57,6 +57,12 @@ test-postgres: messages
 test-browser: messages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest tests/browser -m browser
 
+# Failure scenarios on real processes (tests/chaos, the harness of bench/chaos.py): publishers, searches
+# through gunicorn, the index worker and reindex on a private PostgreSQL and Elasticsearch node that is
+# stopped, frozen and restarted; nothing may be lost or served stale. Logs and figures in artifacts/chaos/.
+test-chaos: messages
+	scripts/with-elasticsearch.sh scripts/with-postgres.sh $(BIN)/pytest tests/chaos -m chaos
+
 # The screenshots of README.md (docs/screenshots/), taken by the browser tests.
 screenshots: messages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 KB_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser -m browser -k screenshots
@@ -64,6 +70,7 @@ screenshots: messages
 test: checks
 	scripts/with-elasticsearch.sh $(MAKE) --no-print-directory test-sqlite test-postgres
 	$(MAKE) --no-print-directory test-browser
+	$(MAKE) --no-print-directory test-chaos
 
 bench: db
 	$(BIN)/python bench/search.py
