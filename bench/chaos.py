@@ -844,6 +844,8 @@ class Harness:
             search_latency_max_s=round(max((r["end"] - r["start"] for r in searches), default=0), 2),
             suppressed=sum(r.get("suppressed") or 0 for r in searches),
             during_fault=search_summary([r for r in searches if _within(r["start"], result.get("fault_window"))]),
+            publishes_during_fault=publish_summary([e for e in committed if _within(e["t_start"],
+                                                                                     result.get("fault_window"))]),
             check_index=check,
             duration_s=round(time.time() - began, 1),
             loadavg_end=os.getloadavg()[0],
@@ -1008,6 +1010,14 @@ def _within(moment: float, window) -> bool:
     return bool(window) and window[0] <= moment <= (window[1] or float("inf"))
 
 
+def publish_summary(events: list[dict]) -> dict:
+    """How long editors' publishes took, from start to the end of the after-commit index update."""
+    took = sorted(event["t_end"] - event["t_start"] for event in events)
+    if not took:
+        return {"count": 0}
+    return {"count": len(took), "p50_s": round(took[len(took) // 2], 2), "max_s": round(took[-1], 2)}
+
+
 def search_summary(searches: list[dict]) -> dict:
     """Searches of a window: how many, failed, by backend, degraded, latency."""
     latencies = sorted(record["end"] - record["start"] for record in searches)
@@ -1112,6 +1122,11 @@ def report_markdown(harness: Harness, chaos_s: float) -> str:
             lines.append(f"- searches during the fault: {during['searches']}, failed {during['failed']}, by backend "
                          f"{during['by_backend']}, latency p50 {during['latency_p50_s']} s, max "
                          f"{during['latency_max_s']} s")
+        publishes = result.get("publishes_during_fault") or {}
+        if publishes.get("count"):
+            lines.append(f"- edits started during the fault: {publishes['count']}, each until its request would "
+                         f"return (commit and the index update after it): p50 {publishes['p50_s']} s, max "
+                         f"{publishes['max_s']} s")
         if result.get("reindex_s"):
             lines.append(f"- reindex durations: {result['reindex_s']} s")
         if "worker_killed_in_state" in result:
