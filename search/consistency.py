@@ -27,11 +27,11 @@ class Difference:
 def _expected() -> dict:
     """(translation key, locale) -> what its document must say, from the live practices."""
     groups = {}
-    for page in indexing._live_practices():
+    for page in indexing.live_practices():
         groups.setdefault(page.translation_key, []).append(page)
     return {(key, locale): {"page_id": page.pk, "title": page.title, "url": page.url or "",
                             "facets": facet_values(page)}
-            for key, pages in groups.items() for locale, page in indexing._documents_for_group(pages)}
+            for key, pages in groups.items() for locale, page in indexing.documents_for_group(pages)}
 
 
 def _compare(index, key, locale, want: dict, have: dict | None) -> list[Difference]:

@@ -51,7 +51,7 @@ def _stream_text(raw) -> list[str]:
     return []
 
 
-def _live_practices():
+def live_practices():
     return (
         PracticePage.objects.live()
         .select_related("locale", "lead_organisation__type")
@@ -60,7 +60,7 @@ def _live_practices():
 
 
 def _load_group(translation_key):
-    return list(_live_practices().filter(translation_key=translation_key))
+    return list(live_practices().filter(translation_key=translation_key))
 
 
 def _meta_text(page, language: str) -> str:
@@ -103,7 +103,7 @@ def build_document(page, locale: str):
     return document, vocabulary
 
 
-def _documents_for_group(pages):
+def documents_for_group(pages):
     """(locale, page) pairs: each language gets its own translation, or else the source as fallback."""
     by_language = {page.locale.language_code: page for page in pages}
     if not by_language:
@@ -116,7 +116,7 @@ def index_group(translation_key, version: int) -> int:
     """Recompute the documents of one translation group, inside the caller's transaction (which
     began with ``index_changed()``); returns how many documents the group has now."""
     delete_documents(SearchDocument.objects.filter(translation_key=translation_key))
-    built = [build_document(page, locale) for locale, page in _documents_for_group(_load_group(translation_key))]
+    built = [build_document(page, locale) for locale, page in documents_for_group(_load_group(translation_key))]
     write_documents(built, version)
     return len(built)
 
@@ -242,10 +242,10 @@ def rebuild_index(progress=None, chunk=100) -> int:
             version = index_changed()
             delete_documents(SearchDocument.objects.filter(translation_key__in=batch))
             groups = {}
-            for page in _live_practices().filter(translation_key__in=batch):
+            for page in live_practices().filter(translation_key__in=batch):
                 groups.setdefault(page.translation_key, []).append(page)
             built = [build_document(page, locale) for pages in groups.values()
-                     for locale, page in _documents_for_group(pages)]
+                     for locale, page in documents_for_group(pages)]
             write_documents(built, version)
         for document, terms in built:
             vocabulary.setdefault(document.locale, set()).update(term[:100] for term in terms)

@@ -8,7 +8,6 @@ page of hits is checked against the database (one query) and such hits are count
 ``suppressed``.
 """
 
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,7 +24,6 @@ from .highlight import snippet
 from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
 
-logger = logging.getLogger(__name__)
 # What a hit shows: the analysed terms and the vector stay in the database.
 HIT_FIELDS = ("page_id", "url", "title", "summary", "body_text", "language", "is_fallback", "facets",
               "first_published_at", "last_published_at")
