@@ -86,7 +86,7 @@ def drain(limit=500, keys=None, engine=None) -> Drained:
     """Apply up to ``limit`` due groups of the log (only ``keys`` when given): the database index,
     then ``engine`` (an ElasticsearchBackend) when given. Returns what was done."""
     report = Drained()
-    due = IndexChange.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+    due = _due()
     if keys is not None:
         due = due.filter(translation_key__in=list(keys))
     for key in _groups(due.filter(db_pending=True), limit):
@@ -95,8 +95,14 @@ def drain(limit=500, keys=None, engine=None) -> Drained:
         groups = _groups(due.filter(db_pending=False, engine_pending=True), limit)
         if groups:
             _apply_to_engine(engine, groups, report)
-    forget_applied()
+    if report.applied:
+        forget_applied()
     return report
+
+
+def _due():
+    """Changes whose next try is now (never failed, or their backoff is over)."""
+    return IndexChange.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
 
 
 def _groups(changes, limit) -> dict:
@@ -121,7 +127,8 @@ def _apply_to_database(key, report: Drained):
             # Every change of the group committed so far: the documents computed below include them.
             pending = IndexChange.objects.filter(translation_key=key, db_pending=True)
             seqs = list(pending.values_list("seq", flat=True))
-            if not seqs:  # another process applied them meanwhile
+            if not seqs:  # another process applied them meanwhile: keep the index token as it was
+                transaction.set_rollback(True)
                 return
             indexing.index_group(key, version)
             IndexChange.objects.filter(seq__in=seqs).update(
@@ -239,9 +246,7 @@ def drain_from_request(**kwargs):
         return
     try:
         _request_drain["last"] = now
-        due = IndexChange.objects.filter(Q(db_pending=True) | Q(engine_pending=True)).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
-        if due.exists():
+        if _due().filter(Q(db_pending=True) | Q(engine_pending=True)).exists():
             drain_now()
     except Exception:
         logger.exception("Search index: checking the change log after a request failed; the worker retries")
