@@ -4,33 +4,45 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+# What running needs (requirements.txt) and, on top, what only the tests need (requirements-dev.txt,
+# Chromium, PostgreSQL, Redis, Java 17, Maven, npm): `make run` installs the first only.
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | md5sum | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 # axe-core for the browser tests, from package-lock.json (npm ci empties node_modules first)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | md5sum | cut -c1-12)
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load clean
 
-$(STAMP):
-	scripts/ensure-system-packages.sh
+$(RUN_STAMP):
+	scripts/ensure-system-packages.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	$(BIN)/pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-run-* && touch $(RUN_STAMP)
 
-$(NODE_STAMP): $(STAMP) package-lock.json
+$(TEST_STAMP): $(RUN_STAMP)
+	scripts/ensure-system-packages.sh test
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-test-* && touch $(TEST_STAMP)
+
+$(NODE_STAMP): $(TEST_STAMP) package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else \
 	  echo "npm not found: the browser tests' axe-core is not installed (sudo apt-get install npm)" >&2; \
 	fi
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(RUN_STAMP)
+
+install-test: $(TEST_STAMP) $(NODE_STAMP)
 
 messages: install
 	$(MANAGE) compilemessages --ignore=$(VENV) -v0
+
+test-messages: install-test messages
 
 db: messages
 	$(MANAGE) migrate --noinput -v0
@@ -40,31 +52,31 @@ run: db
 	@echo "KB is starting at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-checks: messages
+checks: test-messages
 	DJANGO_SETTINGS_MODULE=kb.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=kb.settings.test $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/ruff check .
 
-test-sqlite: messages
+test-sqlite: test-messages
 	$(BIN)/pytest
 
-test-postgres: messages
+test-postgres: test-messages
 	scripts/with-postgres.sh $(BIN)/pytest
 
 # The public site in Debian's Chromium (tests/browser): end-to-end, accessibility (axe-core), keyboard,
 # page weight, no-JavaScript and screenshots, on a server the tests start on the embedded SQLite.
 # Output (axe reports, page weights, screenshots) goes to artifacts/.
-test-browser: messages
+test-browser: test-messages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest tests/browser -m browser
 
 # Failure scenarios on real processes (tests/chaos, the harness of bench/chaos.py): publishers, searches
 # through gunicorn, the index worker and reindex on a private PostgreSQL and Elasticsearch node that is
 # stopped, frozen and restarted; nothing may be lost or served stale. Logs and figures in artifacts/chaos/.
-test-chaos: messages
+test-chaos: test-messages
 	scripts/with-elasticsearch.sh scripts/with-postgres.sh $(BIN)/pytest tests/chaos -m chaos
 
 # The screenshots of README.md (docs/screenshots/), taken by the browser tests.
-screenshots: messages
+screenshots: test-messages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 KB_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser -m browser -k screenshots
 
 test: checks
@@ -77,7 +89,7 @@ bench: db
 
 # Load through gunicorn: home and practice pages under 20 users with Elasticsearch up, frozen
 # (SIGSTOP) and up again; bench/results-load.md. Options: make bench-load LOAD_ARGS="--duration 20".
-bench-load: messages
+bench-load: test-messages
 	scripts/with-elasticsearch.sh $(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:

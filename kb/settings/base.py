@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "coordination",
     "highlights",
     "search",
+    "operations",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales
     "wagtail.contrib.redirects",
