@@ -52,6 +52,14 @@ run: db
 	@echo "KB is starting at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# The production try-out (scripts/serve.sh): gunicorn with the production settings on
+# 127.0.0.1:$(SERVE_PORT), a private PostgreSQL and Redis kept under var/serve/, the index worker;
+# demo content unless KB_SERVE_DEMO=0. Ctrl-C stops it all. README: "Running in production".
+SERVE_PORT ?= $(PORT)
+serve: messages
+	scripts/ensure-system-packages.sh serve
+	SERVE_PORT=$(SERVE_PORT) scripts/serve.sh
+
 checks: test-messages
 	DJANGO_SETTINGS_MODULE=kb.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=kb.settings.test $(MANAGE) makemigrations --check --dry-run

@@ -30,9 +30,17 @@ def test_production_refuses_debug():
     assert result.returncode != 0 and "DEBUG must be off" in result.stderr
 
 
-def test_production_passes_the_deploy_checks():
+# A real site's environment as README's "Running in production" describes it (the services need not
+# answer: the checks read settings only).
+REAL_SITE = dict(DATABASE_URL="postgres://kb@127.0.0.1:5432/kb", CACHE_URL="redis://127.0.0.1:6379/0",
+                 EMAIL_URL="smtp+tls://kb:secret@mail.kb.example:587", TRUSTED_PROXIES="127.0.0.1",
+                 BASE_URL="https://kb.example", ELASTICSEARCH_URL="http://127.0.0.1:9200")
+
+
+@pytest.mark.parametrize("site", [{}, REAL_SITE], ids=["minimal", "real-site"])
+def test_production_passes_the_deploy_checks(site):
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY,
-                        ALLOWED_HOSTS="kb.example")
+                        ALLOWED_HOSTS="kb.example", **site)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
