@@ -1,6 +1,4 @@
-"""Emails about proposals and reviews, each in its reader's language."""
-
-import logging
+"""Emails about proposals and reviews, each in its reader's language, sent through the queue (mailqueue/)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -10,7 +8,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from wagtail.users.models import UserProfile
 
-logger = logging.getLogger(__name__)
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 
@@ -44,14 +41,11 @@ def render_message(language, subject, template, context, to) -> EmailMessage:
 
 
 def send_all(messages) -> int:
-    """Send ``messages``; a mail server failure is logged, never shown to the visitor."""
+    """Queue ``messages`` in the caller's transaction (mailqueue/): they are delivered when it commits,
+    and retried until the mail server accepts them. An error storing them is raised, never hidden."""
     if not messages:
         return 0
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:  # noqa: BLE001 - the proposal is stored; the coordinators see it in the admin
-        logger.exception("Could not send %d email(s)", len(messages))
-        return 0
+    return get_connection().send_messages(messages)
 
 
 def proposal_messages(proposal, coordinators) -> list[EmailMessage]:
@@ -80,17 +74,23 @@ def proposal_messages(proposal, coordinators) -> list[EmailMessage]:
             {**context, "user": user},
             [user.email],
         ))
-    # The proposer, in the language of the form they filled in.
-    with translation.override(proposal.language):
-        confirmation_context = {**context, "region_name": region_name(region)}
-    messages.append(render_message(
-        proposal.language,
-        lambda: _("We received your proposal: %(title)s") % {"title": proposal.title},
-        "coordination/email/proposal_confirmation.txt",
-        confirmation_context,
-        [proposal.email],
-    ))
+    messages.append(confirmation_message(proposal))
     return messages
+
+
+def confirmation_message(proposal) -> EmailMessage:
+    """To the address typed into the public form, in the form's language. Only fixed text, the
+    reference number and the region: nothing the visitor wrote, so the form cannot be used to send
+    someone else a message of the visitor's choosing."""
+    with translation.override(proposal.language):
+        name = region_name(proposal.region_page.region)
+    return render_message(
+        proposal.language,
+        lambda: _("KB: we received a practice proposal (reference %(reference)s)") % {"reference": proposal.pk},
+        "coordination/email/proposal_confirmation.txt",
+        {"reference": proposal.pk, "region_name": name},
+        [proposal.email],
+    )
 
 
 def reminder_message(user, language, region, practices) -> EmailMessage:

@@ -33,3 +33,12 @@ def fresh_label_cache():
     from search.facets import clear_label_cache
 
     clear_label_cache()
+
+
+@pytest.fixture(autouse=True)
+def emails_through_the_queue(settings):
+    """As in production, every email goes through the durable queue (mailqueue/); Django's test set-up
+    would replace EMAIL_BACKEND with locmem. The queue delivers to mail.outbox (MAILQUEUE_TRANSPORT)
+    when the sending transaction commits: tests that read the outbox send inside
+    ``django_capture_on_commit_callbacks(execute=True)``."""
+    settings.EMAIL_BACKEND = "mailqueue.backends.QueuedEmailBackend"

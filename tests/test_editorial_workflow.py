@@ -58,7 +58,8 @@ def action_url(page, action, task_state):
 
 def submit(client, page, title):
     form = practice_form(title=title, slug=page.slug, **{"action-submit": "Submit"})
-    response = client.post(edit_url(page), form)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the queued notifications are delivered on commit
+        response = client.post(edit_url(page), form)
     assert response.status_code == 302 and response["Location"] != reverse("wagtailadmin_home")
     page.refresh_from_db()
     return page.current_workflow_task_state
@@ -205,9 +206,10 @@ def test_changes_requested_reach_the_author_with_the_comment(client, uusimaa, co
     task_state = submit(login(client, contributor), page, "Avustajan muutos")
     mail.outbox.clear()
 
-    response = login(client, coordinator).post(
-        action_url(page, "reject", task_state), {"comment": "Lisää tulokset ja yhteystiedot."}
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = login(client, coordinator).post(
+            action_url(page, "reject", task_state), {"comment": "Lisää tulokset ja yhteystiedot."}
+        )
 
     assert response.status_code == 302 and not refused(response)
     assert WorkflowState.objects.get(pk=task_state.workflow_state_id).status == WorkflowState.STATUS_NEEDS_CHANGES

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,7 +100,8 @@ def test_command_emails_each_coordinator_of_each_region_once(practices):
     inactive.is_active = False
     inactive.save()
 
-    call_command("send_review_reminders", stdout=open("/dev/null", "w"))
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the queued emails are delivered on commit
+        call_command("send_review_reminders", stdout=open("/dev/null", "w"))
 
     recipients = sorted(message.to[0] for message in mail.outbox)
     expected = [user.email for user in uusimaa_coordinators] + [pirkanmaa_coordinator.email] + [both.email] * 2
@@ -119,5 +121,6 @@ def test_command_emails_each_coordinator_of_each_region_once(practices):
 def test_command_sends_nothing_when_nothing_is_due(practices):
     PracticePage.objects.update(last_reviewed=timezone.localdate())
     make_member("coordinator", "01")
-    call_command("send_review_reminders", stdout=open("/dev/null", "w"))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("send_review_reminders", stdout=open("/dev/null", "w"))
     assert mail.outbox == []

@@ -45,4 +45,4 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(messages)} email(s) would be sent.")
             return
         sent = get_connection().send_messages(messages) if messages else 0
-        self.stdout.write(self.style.SUCCESS(f"{sent} reminder email(s) sent."))
+        self.stdout.write(self.style.SUCCESS(f"{sent} reminder email(s) queued (the worker delivers them)."))

@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
+from mailqueue import delivery as email_delivery
 from search import changelog, indexing
 
 
@@ -11,7 +12,9 @@ class Command(BaseCommand):
     help = (
         "Apply the search index change log continuously: the database index, then Elasticsearch "
         "(with the administrative timeout; a cluster that is down is retried every few seconds). "
-        "SIGTERM or Ctrl-C finishes the current batch and exits. Run one per site (more are safe)."
+        "SIGTERM or Ctrl-C finishes the current batch and exits. Run one per site (more are safe). "
+        "Each round also delivers the queued emails (as `manage.py send_queued_email` does), so one "
+        "worker process serves both."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +37,7 @@ class Command(BaseCommand):
             if not connection.in_atomic_block:  # a connection the database dropped is replaced
                 close_old_connections()
             report = changelog.drain(limit=batch, engine=engine)
+            email_delivery.work()  # logs its own errors and never raises
             if report.applied:
                 self.stdout.write(f"Applied {report.database} groups to the database index and "
                                   f"{report.engine} to Elasticsearch ({report.failed} waiting for a retry).")
