@@ -41,7 +41,7 @@ from search.changelog import rebuild_engine  # noqa: E402
 from search.facets import FACETS  # noqa: E402
 
 # The fixed query mix (locale fi). Words come from the synthetic phrase pools (practices/demo/synthetic.py),
-# facet codes from practices/demo/taxonomy.py and practices/models/choices.py.
+# facet codes from operations/data/taxonomy.json and practices/models/choices.py.
 QUERIES = [
     ("a", "empty + 2 facets", "region=01&region=02&theme=language"),
     ("b", "one word", "q=kielikahvila"),

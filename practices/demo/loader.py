@@ -1,7 +1,10 @@
-"""Idempotent demo content: taxonomy, the page tree in fi/sv/en, organisations and practices.
+"""Idempotent demo content on top of ``manage.py bootstrap``: organisations, practices with their
+translations, highlights.
 
-Every step looks up what exists by a stable key (code, slug) and only creates what is missing,
-so running the loader twice changes nothing.
+Everything a real site needs (locales, taxonomies, the page tree, roles) comes from
+operations/bootstrap.py; this module adds only the fictional content. Every step looks up what
+exists by a stable key (name, slug) and only creates what is missing, so running it twice changes
+nothing.
 """
 
 import datetime
@@ -9,11 +12,11 @@ import json
 import uuid
 
 from django.utils.text import slugify
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Locale
 
-from editorial.roles import setup_roles
 from highlights.demo import load_highlights
 from home.models import HomePage
+from operations.bootstrap import bootstrap
 from practices.models import (
     ActivityForm,
     FundingSource,
@@ -30,31 +33,7 @@ from practices.models import (
 )
 from practices.translation import translate_page
 
-from . import practices_north_a, practices_north_b, practices_south, taxonomy
-
-LANGUAGES = ("fi", "sv", "en")
-
-TAXONOMIES = (
-    (Region, taxonomy.REGIONS),
-    (Theme, taxonomy.THEMES),
-    (TargetGroup, taxonomy.TARGET_GROUPS),
-    (OrganisationType, taxonomy.ORGANISATION_TYPES),
-    (Language, taxonomy.LANGUAGES),
-    (FundingSource, taxonomy.FUNDING_SOURCES),
-    (ActivityForm, taxonomy.ACTIVITY_FORMS),
-)
-
-HOME = {
-    "fi": ("KB – kotoutumisen hyvät käytännöt", "<p>KB kokoaa yhteen hyviksi havaitut tavat tukea maahan muuttaneiden kotoutumista Suomessa: neuvontapisteet, kielikahvilat, perhekerhot, mentoroinnin työelämään sekä liikunnan ja kulttuurin nuorille. Etsi malli, joka sopii omalle paikkakunnallesi, ja ota yhteyttä sen tekijöihin.</p>"),
-    "sv": ("KB – goda praxis för integration", "<p>KB samlar beprövade sätt att stödja integrationen av invandrare i Finland: rådgivningspunkter, språkkaféer, familjeklubbar, mentorskap till arbetslivet samt idrott och kultur för unga. Hitta en modell som passar din ort och kontakta dem som har utvecklat den.</p>"),
-    "en": ("KB – good practices for integration", "<p>KB brings together proven ways of supporting the integration of immigrants in Finland: guidance points, language cafés, family clubs, mentoring into work, and sport and culture for young people. Find a model that suits your locality and contact the people who run it.</p>"),
-}
-INDEX = {
-    "fi": ("Käytännöt", "<p>Käytännöt alueittain. Jokaisen alueen kumppanuusohjelman koordinaattorit julkaisevat ja ylläpitävät oman alueensa käytäntöjä.</p>"),
-    "sv": ("Praxis", "<p>Praxis per region. Partnerskapsprogrammets koordinatorer i varje region publicerar och uppdaterar praxis i sin region.</p>"),
-    "en": ("Practices", "<p>Practices by region. The partnership programme's coordinators in each region publish and maintain the practices of their region.</p>"),
-}
-NATIONAL = {"fi": "Valtakunnalliset käytännöt", "sv": "Riksomfattande praxis", "en": "National practices"}
+from . import practices_north_a, practices_north_b, practices_south
 
 PRACTICE_TEXT_FIELDS = (
     "summary", "plain_summary", "problem", "goals", "core_components", "adaptable_parts",
@@ -73,19 +52,6 @@ def demo_organisations():
     return [organisation for module in DEMO_MODULES for organisation in module.ORGANISATIONS]
 
 
-def ensure_locales():
-    for code in LANGUAGES:
-        Locale.objects.get_or_create(language_code=code)
-
-
-def load_taxonomy():
-    for model, rows in TAXONOMIES:
-        for order, (code, name_fi, name_sv, name_en) in enumerate(rows):
-            model.objects.get_or_create(
-                code=code, defaults={"name_fi": name_fi, "name_sv": name_sv, "name_en": name_en, "sort_order": order}
-            )
-
-
 def _publish(page):
     page.save_revision().publish()
     return page
@@ -93,51 +59,6 @@ def _publish(page):
 
 def _child(parent, model, slug):
     return model.objects.child_of(parent).filter(slug=slug).first()
-
-
-def ensure_tree():
-    """Home -> practices index -> one page per region and one for national practices (Finnish tree)."""
-    root = Page.get_first_root_node()
-    fi = Locale.objects.get(language_code="fi")
-    home = HomePage.objects.filter(locale=fi, depth=2).first()
-    if home is None:
-        title, intro = HOME["fi"]
-        home = root.add_child(instance=HomePage(title=title, slug="etusivu", intro=intro, locale=fi))
-        _publish(home)
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="KB")
-    elif site.root_page_id != home.pk:
-        old_root = site.root_page
-        site.root_page = home
-        site.site_name = "KB"
-        site.save()
-        if old_root.specific_class is Page and old_root.depth == 2:
-            old_root.delete()  # Wagtail's "Welcome" placeholder
-    index = _child(home, PracticeIndexPage, "kaytannot")
-    if index is None:
-        title, intro = INDEX["fi"]
-        index = _publish(home.add_child(instance=PracticeIndexPage(title=title, slug="kaytannot", intro=intro)))
-    for region in [None, *Region.objects.order_by("code")]:
-        title = NATIONAL["fi"] if region is None else region.name_fi
-        if _child(index, RegionPage, slugify(title)) is None:
-            _publish(index.add_child(instance=RegionPage(title=title, slug=slugify(title), region=region)))
-    return home, index
-
-
-def translate_tree(home, index):
-    for code in ("sv", "en"):
-        locale = Locale.objects.get(language_code=code)
-        if not home.has_translation(locale):
-            title, intro = HOME[code]
-            translate_page(home, code, HomePage(title=title, slug=slugify(title), intro=intro))
-        if not index.has_translation(locale):
-            title, intro = INDEX[code]
-            translate_page(index, code, PracticeIndexPage(title=title, slug=slugify(title), intro=intro))
-        for region_page in RegionPage.objects.child_of(index).select_related("region"):
-            if not region_page.has_translation(locale):
-                title = NATIONAL[code] if region_page.region is None else getattr(region_page.region, f"name_{code}")
-                translate_page(region_page, code, RegionPage(title=title, slug=slugify(title)))
 
 
 def load_organisations():
@@ -242,15 +163,11 @@ def load_practices(index, organisations):
 
 
 def load_demo():
-    """Load everything missing. Not wrapped in one transaction on purpose: wagtail-localize publishes
-    translations on commit from the in-memory page, whose tree counters (numchild) would be stale by
-    then if children were added in the same transaction — the translated trees would lose their children."""
-    ensure_locales()
-    load_taxonomy()
-    home, index = ensure_tree()
-    translate_tree(home, index)
-    organisations = load_organisations()
-    created = load_practices(index, organisations)
-    setup_roles()  # editorial groups, permissions and review workflows on the region pages (editorial/)
-    load_highlights(home)  # the national highlights page in fi/sv/en and the demo highlights (highlights/)
+    """Bootstrap the site, then load every missing piece of demo content; returns the number of new
+    practices. Not one transaction, for the reason given in operations/bootstrap.py."""
+    bootstrap()
+    home = HomePage.objects.get(locale__language_code="fi", depth=2)
+    index = PracticeIndexPage.objects.child_of(home).get()
+    created = load_practices(index, load_organisations())
+    load_highlights(home)  # the demo highlights (the page itself comes from bootstrap)
     return created

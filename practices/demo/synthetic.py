@@ -7,8 +7,6 @@ each language, so full-text search has realistic words to find.
 """
 
 import random
-import sys
-import time
 import uuid
 
 from django.db import models, transaction
@@ -20,6 +18,7 @@ from wagtail.models import Locale
 from wagtail.search.backends import get_search_backends
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+from kb.progress import Progress
 from practices.models import (
     Organisation,
     PracticePage,
@@ -80,25 +79,6 @@ POOLS = {
 }
 TRANSLATED_LANGUAGES = ("sv", "en")
 M2M = ("regions", "themes", "target_groups", "languages", "activity_forms", "funding_sources")
-
-
-class Progress:
-    """A text progress bar on a stream (stderr by default)."""
-
-    def __init__(self, total, out=None, width=30):
-        self.total, self.out, self.width, self.started = total, out or sys.stderr, width, time.monotonic()
-
-    def show_of(self, done, total):
-        self.total = total
-        self.show(done)
-
-    def show(self, done):
-        filled = int(self.width * done / max(self.total, 1))
-        elapsed = time.monotonic() - self.started
-        self.out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {elapsed:5.1f} s")
-        if done >= self.total:
-            self.out.write("\n")
-        self.out.flush()
 
 
 def _texts(rng, language, choice):

@@ -10,9 +10,10 @@ DEMO_ADMIN = ("admin", "kb-demo-admin")
 
 class Command(BaseCommand):
     help = (
-        "Load the demo content (taxonomy, page tree in fi/sv/en, organisations, practices and their "
-        "translations). Idempotent: running it again changes nothing. With --synthetic N, also "
-        "generate N synthetic practices for benchmarks."
+        "Set up the site as `manage.py bootstrap` does (locales, taxonomies, page tree in fi/sv/en, "
+        "roles), then add the fictional demo content: organisations, practices and their translations, "
+        "highlights, and with DEBUG on the demo accounts. Idempotent: running it again changes nothing. "
+        "With --synthetic N, also generate N synthetic practices for benchmarks."
     )
 
     def add_arguments(self, parser):

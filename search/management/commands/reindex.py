@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from practices.demo.synthetic import Progress
+from kb.progress import Progress
 from search.changelog import rebuild_engine
 from search.indexing import rebuild_index
 
