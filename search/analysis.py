@@ -76,9 +76,22 @@ def analyzer_name(language: str) -> str:
     return "snowball"
 
 
-@functools.cache
+class _Stemmers(threading.local):
+    """Snowball stemmers per thread: a stemmer keeps the word it works on in itself, so two threads of a
+    gunicorn worker sharing one corrupted each other's words (seen as IndexError under load)."""
+
+    def get(self, language: str):
+        cache = self.__dict__.setdefault("stemmers", {})
+        if language not in cache:
+            cache[language] = snowballstemmer.stemmer(SNOWBALL.get(language, "english"))
+        return cache[language]
+
+
+_stemmers = _Stemmers()
+
+
 def _stemmer(language: str):
-    return snowballstemmer.stemmer(SNOWBALL.get(language, "english"))
+    return _stemmers.get(language)
 
 
 def _stem(language: str, word: str) -> str:
