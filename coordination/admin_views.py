@@ -19,6 +19,8 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column, DateColumn, LocaleColumn, TitleColumn
 from wagtail.admin.views.generic import DeleteView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic.history import HistoryView
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
@@ -90,6 +92,9 @@ def visible_proposals(user):
 
 
 class ScopedObjectMixin:
+    """Every view of one proposal (inspect, edit, delete, history, usage) refuses another region's:
+    even its title is the proposer's unpublished work."""
+
     def get_object(self, queryset=None):
         proposal = get_object_or_404(Proposal.objects.select_related("region_page"), pk=self.kwargs[self.pk_url_kwarg])
         if not cached_scope(self.request.user).covers(proposal.region_page.region_id):
@@ -122,6 +127,14 @@ class ProposalEditView(ScopedObjectMixin, EditView):
 
 
 class ProposalDeleteView(ScopedObjectMixin, DeleteView):
+    pass
+
+
+class ProposalHistoryView(ScopedObjectMixin, HistoryView):
+    pass
+
+
+class ProposalUsageView(ScopedObjectMixin, UsageView):
     pass
 
 
@@ -161,6 +174,8 @@ class ProposalViewSet(ModelViewSet):
     inspect_view_class = ProposalInspectView
     edit_view_class = ProposalEditView
     delete_view_class = ProposalDeleteView
+    history_view_class = ProposalHistoryView
+    usage_view_class = ProposalUsageView
     list_display = [
         TitleColumn("title", label=gettext_lazy("Name of the practice"), url_name="proposals:inspect"),
         "region_page", "organisation_name", "status", DateColumn("created_at", label=gettext_lazy("Received")),

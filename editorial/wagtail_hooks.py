@@ -92,3 +92,11 @@ def submit_translation_listing_button(page, user, next_url=None):
 @hooks.register("register_page_header_buttons")
 def submit_translation_header_button(page, user, view_name, next_url=None):
     yield from _submit_translation_button(page, user, priority=55)
+
+
+# --- Least privilege in the page choosers (editorial/visibility.py) ------------------------------
+@hooks.register("construct_page_chooser_queryset")
+def scope_page_chooser(pages, request):
+    from .visibility import visible_pages
+
+    return visible_pages(pages, request.user)

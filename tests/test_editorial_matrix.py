@@ -8,6 +8,9 @@ an allowed action redirects to the editor or the listing.
 "other region" is Pirkanmaa. National editors and translators have no region of their own, so
 their two columns agree. "publish" is publishing directly from the editor: nobody but a superuser
 may, because a practice goes live only when someone else approves it ("approve" publishes).
+
+The two scope tables below are about what an editor *sees*: another region's proposals, draft pages
+and titles of revisions waiting for review never appear in a response (docs/editorial.md).
 """
 
 import pytest
@@ -16,6 +19,7 @@ from django.test import TestCase
 from django.urls import reverse
 from wagtail.models import WorkflowState
 
+from coordination.models import Proposal
 from editorial.testing import make_member, practice_form, put_in_review
 from practices.models import Organisation, OrganisationType, PracticePage, RegionPage, Theme
 
@@ -265,3 +269,156 @@ def test_taxonomy_permission_matrix(client, role, action, allowed):
     client.force_login(make_member(role, "01" if role in ("coordinator", "contributor") else None))
     response, happened = TAXONOMY_ACTIONS[action](client)
     assert_outcome(response, happened, allowed)
+
+
+# --- What each role sees: proposals of a region ------------------------------------------------------
+
+PROPOSAL_VIEWS = ("inspect", "edit", "delete", "history", "usage", "listing")
+
+PROPOSAL_SCOPE_MATRIX = """
+role             region  inspect edit delete history usage listing
+coordinator      own     yes     yes  yes    yes     yes   yes
+coordinator      other   no      no   no     no      no    no
+contributor      own     no      no   no     no      no    no
+contributor      other   no      no   no     no      no    no
+national_editor  own     yes     yes  yes    yes     yes   yes
+national_editor  other   yes     yes  yes    yes     yes   yes
+translator       own     no      no   no     no      no    no
+translator       other   no      no   no     no      no    no
+"""
+
+PROPOSAL_TITLE = "Ehdotettu kielikahvila Matriisilassa"
+
+
+def proposal_scope_cases():
+    header, rows = parse(PROPOSAL_SCOPE_MATRIX)
+    assert header[2:] == list(PROPOSAL_VIEWS)
+    for role, region, *answers in rows:
+        for view, answer in zip(PROPOSAL_VIEWS, answers, strict=True):
+            yield pytest.param(role, region, view, answer == "yes", id=f"{role}-{region}-{view}")
+
+
+def proposal_in(region):
+    proposal = Proposal.objects.create(
+        title=PROPOSAL_TITLE, summary="Lyhyesti.", problem="Tarve.", how_it_works="Näin.",
+        region_page=region_page("fi", region), organisation_name="Yhdistys", proposer_name="Maija",
+        email="maija@yhdistys.example", consent_to_contact=True, language="fi",
+    )
+    return proposal
+
+
+@pytest.mark.parametrize(("role", "region", "view", "allowed"), proposal_scope_cases())
+def test_proposal_scope_matrix(client, role, region, view, allowed):
+    """Allowed: the view answers 200 with the proposal's title. Otherwise: refused (403, or Wagtail's
+    redirect to the dashboard), or for the listing not listed; the title is never in the body."""
+    proposal = proposal_in(region)
+    client.force_login(make_member(role, "01" if role in ("coordinator", "contributor") else None))
+    if view == "listing":
+        response = client.get(reverse("proposals:index"))
+        if not allowed and response.status_code == 200:  # who covers some region, but not this one
+            assert PROPOSAL_TITLE not in response.content.decode()
+            return
+    else:
+        response = client.get(reverse(f"proposals:{view}", args=(proposal.pk,)))
+    if allowed:
+        assert response.status_code == 200, response.status_code
+        assert PROPOSAL_TITLE in response.content.decode()
+    else:
+        assert response.status_code in (302, 403), response.status_code
+        assert response.status_code == 403 or response["Location"] == reverse("wagtailadmin_home")
+        assert PROPOSAL_TITLE not in response.content.decode()
+    assert Proposal.objects.filter(pk=proposal.pk).exists()  # a GET never deletes
+
+
+# --- What each role sees: pages in the admin's search, explorer and page choosers --------------------
+# "draft": the region's draft page and the title of a revision in review are listed (own work);
+# "live": only the live page, under its live title; "hidden": none of the three.
+
+PAGE_VIEWS = ("page_search", "explorer", "chooser_search", "chooser_browse")
+
+PAGE_SCOPE_MATRIX = """
+role             tree  region  page_search explorer chooser_search chooser_browse
+coordinator      fi    own     draft       draft    draft          draft
+coordinator      fi    other   hidden      hidden   live           live
+coordinator      sv    own     draft       draft    draft          draft
+coordinator      sv    other   hidden      hidden   live           live
+contributor      fi    own     draft       draft    draft          draft
+contributor      fi    other   hidden      hidden   live           live
+contributor      sv    own     draft       draft    draft          draft
+contributor      sv    other   hidden      hidden   live           live
+national_editor  fi    own     draft       draft    draft          draft
+national_editor  fi    other   draft       draft    draft          draft
+national_editor  sv    own     draft       draft    draft          draft
+national_editor  sv    other   draft       draft    draft          draft
+translator       fi    own     hidden      hidden   live           live
+translator       fi    other   hidden      hidden   live           live
+translator       sv    own     draft       draft    draft          draft
+translator       sv    other   draft       draft    draft          draft
+"""
+
+WORD = "Näkyvyysmatriisi"
+LIVE_TITLE = f"{WORD} julkaistu otsikko"
+PENDING_TITLE = f"{WORD} tarkistettava otsikko"
+DRAFT_TITLE = f"{WORD} julkaisematon luonnos"
+
+
+def page_scope_cases():
+    header, rows = parse(PAGE_SCOPE_MATRIX)
+    assert header[3:] == list(PAGE_VIEWS)
+    for role, tree, region, *answers in rows:
+        for view, answer in zip(PAGE_VIEWS, answers, strict=True):
+            yield pytest.param(role, tree, region, view, answer, id=f"{role}-{tree}-{region}-{view}")
+
+
+def page_view_request(view, parent):
+    """The URL and query of ``view`` showing the practices of ``parent`` (a region page)."""
+    return {
+        "page_search": (reverse("wagtailadmin_pages:search"), {"q": WORD}),
+        "explorer": (reverse("wagtailadmin_explore", args=(parent.pk,)), {}),
+        "chooser_search": (reverse("wagtailadmin_choose_page_search"), {"q": WORD}),
+        "chooser_browse": (reverse("wagtailadmin_choose_page_child", args=(parent.pk,)), {}),
+    }[view]
+
+
+def every_page_of(client, url, query):
+    """The bodies of every page of a paginated admin listing (the chooser lists 25 per page)."""
+    bodies = []
+    for number in range(1, 100):
+        response = client.get(url, {**query, "p": number})
+        if number > 1 and response.status_code == 404:  # past the last page
+            break
+        assert response.status_code == 200, response.status_code
+        # The chooser's browse view answers a modal's JSON, with the HTML inside.
+        json_answer = response["Content-Type"].startswith("application/json")
+        bodies.append(response.json()["html"] if json_answer else response.content.decode())
+        if f"p={number + 1}" not in bodies[-1]:  # no link to a next page
+            break
+    return "\n".join(bodies)
+
+
+@pytest.mark.parametrize(("role", "tree", "region", "view", "sees"), page_scope_cases())
+def test_page_scope_matrix(client, role, tree, region, view, sees):
+    parent = region_page(tree, region)
+    author = make_member("contributor", REGION_CODES[region], username="kirjoittaja")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        put_in_review(make_practice(parent, title=LIVE_TITLE), author, title=PENDING_TITLE)
+        make_practice(parent, title=DRAFT_TITLE, publish=False, live=False)
+    client.force_login(make_member(role, "01" if role in ("coordinator", "contributor") else None))
+
+    body = every_page_of(client, *page_view_request(view, parent))
+    shown = {"pending": PENDING_TITLE in body, "draft": DRAFT_TITLE in body}
+    if sees == "draft":
+        assert shown == {"pending": True, "draft": True}
+    else:  # the live page (under its live title) or nothing; never another's unpublished work
+        assert shown == {"pending": False, "draft": False}
+        assert (LIVE_TITLE in body) is (sees == "live")
+
+
+def test_the_scope_matrices_cover_every_role_and_region():
+    roles = ("coordinator", "contributor", "national_editor", "translator")
+    _header, rows = parse(PROPOSAL_SCOPE_MATRIX)
+    assert {(role, region) for role, region, *_ in rows} == {(r, g) for r in roles for g in ("own", "other")}
+    _header, rows = parse(PAGE_SCOPE_MATRIX)
+    assert {(role, tree, region) for role, tree, region, *_ in rows} == {
+        (r, t, g) for r in roles for t in ("fi", "sv") for g in ("own", "other")
+    }
