@@ -1,8 +1,25 @@
-"""Load benchmark through the real server: home page and practice pages under concurrent users,
-with Elasticsearch up, frozen (SIGSTOP) and up again.
+"""Load benchmarks through the real server (gunicorn, production settings), two scenarios:
 
-    scripts/with-elasticsearch.sh .venv/bin/python bench/load.py [--duration 30] [--users 20]
-        [--synthetic N] [--workers 3] [--threads 4] [--phases up,frozen,recovered] [--name results-load]
+--scenario capacity (the default): what the app serves. PostgreSQL from DATABASE_URL (run under
+scripts/with-postgres.sh, or point it at a cluster of your own; prepared in place: migrate, load_demo,
+synthetic practices up to --synthetic), Elasticsearch when ELASTICSEARCH_URL is set (e.g. also under
+scripts/with-elasticsearch.sh; its own index prefix, deleted afterwards). A realistic mix of requests
+(home, practice pages, region pages, search with 1–3 facets, search with text, the JSON API; fi and sv)
+by 10, 50 and 100 users for 60 s each, every user thinking 1–5 s (uniform, like locust's default
+users) between requests, then a closed-loop phase without think time (the saturation throughput).
+An editor process republishes a practice every few seconds during every phase, so the page cache is
+invalidated under load. Per phase: throughput, p50/p95/p99/max, errors, the CPU seconds of gunicorn
+(master and workers, from /proc/<pid>/stat) and of the load generator, the load average; in
+bench/results-load.md and .json:
+
+    scripts/with-postgres.sh .venv/bin/python bench/load.py [--users 10,50,100] [--duration 60]
+        [--think 1,5] [--saturation-users 20] [--publish-every 5] [--workers 3] [--threads 4] [--rev REV]
+
+--scenario es-freeze: home page and practice pages under concurrent users, with Elasticsearch up,
+frozen (SIGSTOP) and up again; bench/results-load-es-freeze.md and .json:
+
+    scripts/with-elasticsearch.sh .venv/bin/python bench/load.py --scenario es-freeze [--duration 30] [--users 20]
+        [--synthetic N] [--workers 3] [--threads 4] [--phases up,frozen,recovered] [--name results-load-es-freeze]
         [--rev GIT-REV]
 
 Needs ELASTICSEARCH_URL and KB_ES_PIDFILE, which scripts/with-elasticsearch.sh exports (a private,
@@ -485,8 +502,8 @@ def markdown(report):
 
 # --- Main ---------------------------------------------------------------------------------------------
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main_es_freeze(argv):
+    parser = argparse.ArgumentParser(prog="bench/load.py --scenario es-freeze", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30, help="seconds per phase (default 30)")
     parser.add_argument("--warmup", type=float, default=10, help="seconds of unreported load first (default 10)")
     parser.add_argument("--users", type=int, default=20)
@@ -498,9 +515,9 @@ def main():
     parser.add_argument("--practice-pages", type=int, default=5, help="distinct practice pages (default 5)")
     parser.add_argument("--phases", default="up,frozen,recovered",
                         help="comma-separated, in order, from: up, frozen, recovered (default: all three)")
-    parser.add_argument("--name", default="results-load", help="output bench/<name>.md and .json")
+    parser.add_argument("--name", default="results-load-es-freeze", help="output bench/<name>.md and .json")
     parser.add_argument("--rev", help="measure a git archive of this revision instead of the working tree")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     phases = [name.strip() for name in args.phases.split(",") if name.strip()]
     if not phases or set(phases) - set(PHASES):
         parser.error(f"--phases takes {', '.join(PHASES)}")
@@ -657,6 +674,409 @@ def main():
     (BENCH / f"{args.name}.json").write_text(json.dumps(report, indent=1))
     log(f"wrote bench/{args.name}.md and .json in {report['elapsed_s'] / 60:.1f} min; "
         f"goal (p95 frozen ≤ {GOAL_RATIO:g}× up): {'met' if report['goal_met'] else 'MISSED'}")
+
+
+# --- Scenario "capacity": what the app serves, a realistic mix under 10 / 50 / 100 users -----------------
+
+CAPACITY_MIX = (  # (kind, weight): what a visitor asks for next
+    ("home", 15), ("practice", 30), ("region", 10), ("search-facets", 20), ("search-text", 10), ("api", 15),
+)
+SEARCH_WORDS = ("kieli", "työ", "nuoret", "perhe", "kotoutuminen", "opiskelu", "terveys", "mentorointi",
+                "neuvonta", "vapaaehtoinen", "språk", "arbete", "language")
+CAPACITY_DATA = """
+import json
+from django.db import connection
+from practices.models import PracticePage, RegionPage, Region, Theme, TargetGroup
+live = PracticePage.objects.live()
+fi = list(live.filter(locale__language_code="fi").order_by("path").values_list("url_path", flat=True))
+step = max(1, len(fi) // {count})
+region_pages = RegionPage.objects.live().filter(locale__language_code__in=["fi", "sv"])
+version = (connection.cursor().connection.info.server_version if connection.vendor == "postgresql"
+           else connection.Database.sqlite_version)
+print(json.dumps({{
+    "practices": [page.url for page in live.filter(locale__language_code__in=["fi", "sv"]).order_by("path")[::step][:{count}]],
+    "regions": [page.url for page in region_pages],
+    "facets": {{"region": list(Region.objects.values_list("code", flat=True)),
+                "theme": list(Theme.objects.values_list("code", flat=True)),
+                "target_group": list(TargetGroup.objects.values_list("code", flat=True))}},
+    "fi_practices": len(fi), "all_practices": live.count(),
+    "database": connection.vendor, "database_version": str(version),
+}}))
+"""
+EDITOR = """
+import os, time
+from django.core.exceptions import ValidationError
+from practices.models import PracticePage
+pages = []
+for page in PracticePage.objects.live().filter(locale__language_code="fi").order_by("path")[:500]:
+    try:  # the publish validates the page: some demo pages would not pass
+        page.full_clean()
+    except ValidationError:
+        continue
+    pages.append(page)
+    if len(pages) == 20:
+        break
+every, done = float(os.environ["KB_EDITOR_EVERY"]), 0
+until = time.monotonic() + float(os.environ["KB_EDITOR_SECONDS"])
+while time.monotonic() < until:
+    started = time.monotonic()
+    page = PracticePage.objects.get(pk=pages[done % len(pages)].pk)
+    page.save_revision().publish()  # as an editor's publish
+    done += 1
+    print(f"published {{done}} {{(time.monotonic() - started) * 1000:.0f}}", flush=True)
+    time.sleep(max(0.0, every - (time.monotonic() - started)))
+"""
+
+
+def capacity_request(rng, data):
+    """(kind, path) of a visitor's next request, drawn from the mix."""
+    kind = rng.choices([kind for kind, _w in CAPACITY_MIX], [weight for _k, weight in CAPACITY_MIX])[0]
+    language = rng.choice(("fi", "fi", "fi", "sv"))
+    if kind == "home":
+        return kind, f"/{language}/"
+    if kind == "practice":
+        return kind, urllib.parse.urlsplit(rng.choice(data["practices"])).path
+    if kind == "region":
+        page = rng.choice((1, 1, 1, 2, 3))
+        return kind, urllib.parse.urlsplit(rng.choice(data["regions"])).path + (f"?page={page}" if page > 1 else "")
+    facets = rng.sample(sorted(data["facets"]), rng.randint(1, 3))
+    query = {name: rng.choice(data["facets"][name]) for name in facets}
+    if kind == "search-text":
+        query = {"q": rng.choice(SEARCH_WORDS), **dict(list(query.items())[:1])}
+    if kind == "api":
+        return kind, "/api/v1/search/?" + urllib.parse.urlencode({**query, "lang": language})
+    return kind, f"/{language}/search/?" + urllib.parse.urlencode(query)
+
+
+class Visitor(threading.Thread):
+    """One user with its own keep-alive connection: a request from the mix, then think time drawn
+    uniformly from [think_min, think_max] (0, 0: closed loop, the next request at once)."""
+
+    def __init__(self, index, data, port, timeout, think, stop, samples, seed):
+        super().__init__(name=f"visitor-{index}", daemon=True)
+        self.data, self.port, self.timeout, self.think, self.stop, self.samples = data, port, timeout, think, stop, samples
+        self.rng = __import__("random").Random(seed * 1000 + index)
+        self.reconnects = 0
+
+    def run(self):
+        connection = None
+        # Users arrive spread over the first think period, not all in the same millisecond.
+        self.stop.wait(self.rng.uniform(0, self.think[1]))
+        while not self.stop.is_set():
+            kind, path = capacity_request(self.rng, self.data)
+            started = time.perf_counter()
+            status, error = None, None
+            for attempt in (1, 2):
+                reused = connection is not None
+                try:
+                    if connection is None:
+                        connection = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
+                    connection.request("GET", path)
+                    response = connection.getresponse()
+                    response.read()
+                    status, error = response.status, None
+                    if response.will_close:
+                        connection.close()
+                        connection = None
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    error = type(exc).__name__
+                    if connection is not None:
+                        connection.close()
+                    connection = None
+                    # The server closed an idle keep-alive connection while the user was thinking
+                    # (gunicorn's keepalive is a few seconds): a browser opens a new one and asks again.
+                    stale = isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+                    if not (reused and stale and attempt == 1):
+                        break
+                    self.reconnects += 1
+            self.samples.append((kind, started, time.perf_counter() - started, status, error, path))
+            if self.think[1]:
+                self.stop.wait(self.rng.uniform(*self.think))
+        if connection is not None:
+            connection.close()
+
+
+def cpu_seconds(pid):
+    """user + system CPU seconds of a process and its children (gunicorn: master and workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pids = 0.0, {pid}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:  # ppid
+                pids.add(int(entry.name))
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def own_cpu_seconds():
+    times = os.times()
+    return times.user + times.system
+
+
+def capacity_phase(name, users, think, duration, args, data, port, server):
+    stop, samples = threading.Event(), []
+    visitors = [Visitor(index, data, port, args.timeout, think, stop, samples, args.seed) for index in range(users)]
+    load_before, app_before, generator_before = load_average(), cpu_seconds(server.pid), own_cpu_seconds()
+    started = time.perf_counter()
+    for visitor in visitors:
+        visitor.start()
+    try:
+        stop.wait(duration)
+    finally:
+        stop.set()
+    grace = time.monotonic() + args.timeout + 10
+    for visitor in visitors:
+        visitor.join(max(0.0, grace - time.monotonic()))
+    wall = time.perf_counter() - started
+    rows = [row for row in samples if row[1] >= started]
+
+    def stats(selected):
+        latencies = sorted(row[2] * 1000 for row in selected)
+        errors = [row for row in selected if row[3] != 200]
+        kinds = {}
+        for row in errors:
+            kinds[row[4] or f"HTTP {row[3]}"] = kinds.get(row[4] or f"HTTP {row[3]}", 0) + 1
+        return {"requests": len(selected), "errors": len(errors), "error_kinds": kinds,
+                "error_examples": sorted({row[5] for row in errors})[:5],
+                "throughput_rps": round(len(selected) / wall, 2) if wall else None,
+                "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
+                "p99_ms": percentile(latencies, 0.99), "max_ms": latencies[-1] if latencies else None}
+
+    kinds = [kind for kind, _weight in CAPACITY_MIX]
+    return {
+        "name": name, "users": users, "think_s": list(think), "duration_s": duration, "wall_s": round(wall, 1),
+        "load_average_before": load_before, "load_average_after": load_average(),
+        "app_cpu_s": round(cpu_seconds(server.pid) - app_before, 1),
+        "generator_cpu_s": round(own_cpu_seconds() - generator_before, 1),
+        "stuck_users": sum(visitor.is_alive() for visitor in visitors),
+        "reconnects": sum(visitor.reconnects for visitor in visitors),
+        "pages": {kind: stats([row for row in rows if row[0] == kind]) for kind in kinds} | {"all": stats(rows)},
+    }
+
+
+def capacity_markdown(report):
+    config, info, data = report["config"], report["machine"], report["data"]
+    code = report["code"]
+    lines = [
+        "## Load benchmark: capacity of the app (realistic mix, 10 / 50 / 100 users, editor publishing)",
+        "",
+        f"{report['date']}; code {code['git_head'][:12]}"
+        + (f" (--rev {code['rev']})" if code["rev"] else (" + uncommitted changes" if code["dirty"] else ""))
+        + f", source hash {code['fingerprint']}.",
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}; 1/5/15-min "
+        f"load average {'/'.join(map(str, report['load_average_before']))} before the run, "
+        f"{'/'.join(map(str, report['load_average_after']))} after (above {info['nproc']}, other work shared "
+        "the CPUs: the figures are pessimistic; the app's and the load generator's own CPU seconds are listed).",
+        f"Server: gunicorn {config['gunicorn_version']}, {config['workers']} workers × {config['threads']} threads "
+        f"(gthread) on 127.0.0.1, kb.settings.production, {config['cache']}, static files by WhiteNoise; "
+        f"{data['database']} {data['database_version']}; search: {config['search']}; "
+        f"{data['fi_practices']:,} live Finnish practices ({data['all_practices']:,} in all languages).",
+        f"Mix per request: {', '.join(f'{kind} {weight}%' for kind, weight in CAPACITY_MIX)} (home and search "
+        "in fi 3/4, sv 1/4; search with 1–3 facets of region/theme/target group; text search with a word and "
+        f"a facet; practice pages: {len(data['practices'])} fi/sv pages over the tree; region pages 1–3). "
+        f"Each user keeps a keep-alive connection and thinks {config['think'][0]:g}–{config['think'][1]:g} s "
+        "(uniform, as locust's default users) between requests; when the server has closed an idle keep-alive "
+        "connection meanwhile, the user opens a new one and asks again, as a browser does (counted as "
+        "reconnects, not errors). An editor process republishes a practice every "
+        f"{config['publish_every']:g} s during every phase (every publish invalidates the page cache). "
+        f"{config['warmup']:g} s warm-up, not reported; client timeout {config['timeout']:g} s.",
+        "",
+        "| phase | users | think s | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | app CPU s "
+        "| generator CPU s | load avg | publishes | reconnects |",
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|",
+    ]
+    for phase in report["phases"]:
+        row = phase["pages"]["all"]
+        lines.append(
+            f"| {phase['name']} | {phase['users']} | {phase['think_s'][0]:g}–{phase['think_s'][1]:g} | {row['requests']:,} "
+            f"| {row['errors']} | {fmt(row['throughput_rps'], 1)} | {fmt(row['p50_ms'])} | {fmt(row['p95_ms'])} "
+            f"| {fmt(row['p99_ms'])} | {fmt(row['max_ms'])} | {phase['app_cpu_s']} | {phase['generator_cpu_s']} "
+            f"| {phase['load_average_before'][0]} → {phase['load_average_after'][0]} | {phase['publishes']} "
+            f"| {phase['reconnects']} |")
+    lines += ["", "Per page kind, p95 ms (requests):", "",
+              "| phase | " + " | ".join(kind for kind, _w in CAPACITY_MIX) + " |",
+              "|---|" + "--:|" * len(CAPACITY_MIX)]
+    for phase in report["phases"]:
+        lines.append(f"| {phase['name']} | " + " | ".join(
+            f"{fmt(phase['pages'][kind]['p95_ms'])} ({phase['pages'][kind]['requests']})" for kind, _w in CAPACITY_MIX) + " |")
+    goals = report["goals"]
+    lines += ["", f"Goals: 0 errors at 100 users — {'met' if goals['no_errors_at_100'] else 'MISSED'}; "
+              f"p95 ≤ 250 ms at 50 users — {'met' if goals['p95_at_50'] else 'MISSED'}.",
+              "Errors: " + ("; ".join(f"{phase['name']}: {phase['pages']['all']['error_kinds']} e.g. "
+                                      f"{phase['pages']['all']['error_examples']}"
+                                      for phase in report["phases"] if phase["pages"]["all"]["errors"]) or "none") + ".",
+              f"Command: `{report['command']}`; run took {report['elapsed_s'] / 60:.1f} min (data prepared in "
+              f"{report['prepare_s']} s)."]
+    return "\n".join(lines) + "\n"
+
+
+def main_capacity(argv):
+    parser = argparse.ArgumentParser(prog="bench/load.py [--scenario capacity]", description=(
+        "Capacity: gunicorn with production settings on PostgreSQL (DATABASE_URL, e.g. under "
+        "scripts/with-postgres.sh; Elasticsearch when ELASTICSEARCH_URL is set, e.g. under "
+        "scripts/with-elasticsearch.sh), a realistic mix of pages, an editor publishing meanwhile."))
+    parser.add_argument("--users", default="10,50,100", help="comma-separated users per phase (default 10,50,100)")
+    parser.add_argument("--duration", type=float, default=60, help="seconds per phase (default 60)")
+    parser.add_argument("--think", default="1,5", help="think time range in s, uniform (default 1,5)")
+    parser.add_argument("--saturation-users", type=int, default=20,
+                        help="users of the closed-loop phase without think time (default 20; 0: none)")
+    parser.add_argument("--saturation-duration", type=float, default=30)
+    parser.add_argument("--warmup", type=float, default=15)
+    parser.add_argument("--publish-every", type=float, default=5, help="seconds between an editor's publishes")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--synthetic", type=int, default=10000,
+                        help="make sure the database has this many synthetic practices (default 10000)")
+    parser.add_argument("--practice-pages", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--name", default="results-load")
+    parser.add_argument("--rev", help="measure a git archive of this revision instead of the working tree")
+    args = parser.parse_args(argv)
+    try:
+        users = [int(value) for value in args.users.split(",") if value.strip()]
+        think = tuple(float(value) for value in args.think.split(","))
+    except ValueError:
+        parser.error("--users: numbers separated by commas; --think: two numbers, e.g. 1,5")
+    if not users or any(not 1 <= value <= 500 for value in users) or len(think) != 2 or not 0 <= think[0] <= think[1]:
+        parser.error("--users 1..500 each; --think MIN,MAX with 0 ≤ MIN ≤ MAX")
+    if not re.fullmatch(r"[\w.-]+", args.name):
+        parser.error("--name: letters, digits, dots, dashes")
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench/load.py --scenario capacity needs DATABASE_URL of a PostgreSQL database: run it under "
+                 "scripts/with-postgres.sh (a private cluster) or point DATABASE_URL at one.")
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, terminate)
+
+    es_url = os.environ.get("ELASTICSEARCH_URL", "")
+    es = Elasticsearch(es_url, os.environ.get("KB_ES_PIDFILE", "/nonexistent")) if es_url else None
+    prefix = f"kbcap{os.getpid()}{secrets.token_hex(3)}"
+    run_started, load_before = time.perf_counter(), load_average()
+    tmp = Path(tempfile.mkdtemp(prefix="kb-capacity-"))
+    server = editor = None
+    try:
+        source = ROOT
+        if args.rev:
+            source = tmp / "src"
+            full = export_rev(args.rev, source)
+            log(f"measuring {args.rev} = {full[:12]} (git archive in {source})")
+        env = {key: value for key, value in os.environ.items()
+               if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+        env.update(DJANGO_SETTINGS_MODULE="kb.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
+                   ALLOWED_HOSTS=HOST, DEBUG="0", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
+                   STATIC_ROOT=str(tmp / "static"), MEDIA_ROOT=str(tmp / "media"), PYTHONUNBUFFERED="1")
+        if es:
+            env["ELASTICSEARCH_INDEX_PREFIX"] = prefix
+        code = {"git_head": full if args.rev else git("rev-parse", "HEAD"), "rev": args.rev,
+                "dirty": not args.rev and bool(git("status", "--porcelain", "--", "kb", "search", "practices",
+                                                   "home", "highlights", "templates")),
+                "fingerprint": code_fingerprint(source)}
+        log("preparing the database: migrate, load_demo (idempotent), synthetic practices if missing, "
+            + ("reindex, " if es else "") + "collectstatic")
+        prepare_started = time.perf_counter()
+        if args.rev:
+            manage(source, env, "compilemessages", "-v0")
+        manage(source, env, "migrate", "--noinput", "-v0")
+        count = int(manage(source, env, "shell", "-c", "from practices.models import PracticePage; "
+                           "print(PracticePage.objects.filter(slug__startswith='synthetic-').count())",
+                           capture=True).strip().splitlines()[-1])
+        if count < args.synthetic:
+            manage(source, env, "load_demo", "--synthetic", str(args.synthetic - count), "-v0")
+        else:
+            manage(source, env, "load_demo", "-v0")
+        if es:
+            manage(source, env, "reindex", "-v0")
+        manage(source, env, "collectstatic", "--noinput", "-v0")
+        data = json.loads(manage(source, env, "shell", "-c", CAPACITY_DATA.format(count=args.practice_pages),
+                                 capture=True).strip().splitlines()[-1])
+        prepare_s = round(time.perf_counter() - prepare_started, 1)
+
+        port, logfile = free_port(), tmp / "gunicorn.log"
+        server, command = start_server(source, env, port, args, logfile)
+        up_s = wait_until_serving(server, port, logfile)
+        gunicorn_version = subprocess.run([command[0], "--version"], capture_output=True, text=True).stdout.split()
+        log(f"gunicorn serving on {HOST}:{port} after {up_s} s; warm-up {args.warmup} s")
+        plan = [(f"{count} users", count, think, args.duration) for count in users]
+        if args.saturation_users:
+            plan.append((f"saturation {args.saturation_users} users, no think time", args.saturation_users,
+                         (0.0, 0.0), args.saturation_duration))
+        if args.warmup:
+            capacity_phase("warm-up", max(users), think, args.warmup, args, data, port, server)
+        total = sum(phase[3] for phase in plan) + 60 * len(plan)
+        editor_log = tmp / "editor.log"
+        with open(editor_log, "w") as handle:
+            editor = subprocess.Popen([sys.executable, str(source / "manage.py"), "shell", "-c",
+                                       EDITOR.replace("{{", "{").replace("}}", "}")], cwd=source,
+                                      env={**env, "KB_EDITOR_EVERY": str(args.publish_every),
+                                           "KB_EDITOR_SECONDS": str(total)},
+                                      stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        phases = []
+        for name, count, phase_think, duration in plan:
+            published_before = editor_log.read_text().count("published ")
+            log(f"phase {name}: {duration:g} s")
+            phase = capacity_phase(name, count, phase_think, duration, args, data, port, server)
+            phase["publishes"] = editor_log.read_text().count("published ") - published_before
+            if editor.poll() is not None:
+                raise RuntimeError(f"the editor process ended early:\n{tail(editor_log)}")
+            row = phase["pages"]["all"]
+            log(f"  {row['requests']} requests, {row['errors']} errors, {fmt(row['throughput_rps'], 1)} req/s, "
+                f"p95 {fmt(row['p95_ms'])} ms, app CPU {phase['app_cpu_s']} s, publishes {phase['publishes']}")
+            phases.append(phase)
+        by_users = {phase["users"]: phase for phase in phases if phase["think_s"][1]}
+        report = {
+            "scenario": "capacity", "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+            "command": " ".join(["bench/load.py", *sys.argv[1:]]), "machine": machine(),
+            "load_average_before": load_before, "code": code,
+            "config": {"users": users, "think": list(think), "duration": args.duration, "warmup": args.warmup,
+                       "timeout": args.timeout, "workers": args.workers, "threads": args.threads,
+                       "publish_every": args.publish_every, "seed": args.seed,
+                       "gunicorn_version": gunicorn_version[-1].strip("()") if gunicorn_version else "?",
+                       "gunicorn_command": " ".join(command[1:]),
+                       "cache": "CACHE_URL (Redis)" if os.environ.get("CACHE_URL") else "local memory cache per worker",
+                       "search": f"Elasticsearch {es.version()}" if es else "the database (no ELASTICSEARCH_URL)",
+                       "mix": dict(CAPACITY_MIX)},
+            "data": data, "prepare_s": prepare_s, "phases": phases,
+            "server_log_tail": tail(logfile, 20),
+            "goals": {"no_errors_at_100": 100 in by_users and by_users[100]["pages"]["all"]["errors"] == 0,
+                      "p95_at_50": 50 in by_users and (by_users[50]["pages"]["all"]["p95_ms"] or 1e9) <= 250},
+        }
+        report["load_average_after"] = load_average()
+    finally:
+        for process in (editor, server):
+            stop_server(process)
+        if es:
+            es.delete_indexes(prefix)
+        shutil.rmtree(tmp, ignore_errors=True)
+    report["elapsed_s"] = round(time.perf_counter() - run_started, 1)
+    table = capacity_markdown(report)
+    print(table)
+    (BENCH / f"{args.name}.md").write_text(table)
+    (BENCH / f"{args.name}.json").write_text(json.dumps(report, indent=1))
+    log(f"wrote bench/{args.name}.md and .json in {report['elapsed_s'] / 60:.1f} min")
+
+
+def main():
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--scenario", choices=("capacity", "es-freeze"), default="capacity")
+    known, rest = parser.parse_known_args()
+    if known.scenario == "es-freeze":
+        return main_es_freeze(rest)
+    return main_capacity(rest)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from home.caching import CachedPageMixin
 from practices.blocks import RICH_TEXT_FEATURES
 from practices.models import PracticePage
 
@@ -120,7 +121,7 @@ class Highlight(models.Model):
             raise ValidationError(errors)
 
 
-class HighlightsPage(Page):
+class HighlightsPage(CachedPageMixin, Page):
     """The list of the current national highlights, one page per language (a child of the home page)."""
 
     intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)

@@ -19,9 +19,11 @@ def language_links(context):
     current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
     translations = {}
     if isinstance(page, Page):
-        translations = {
-            p.locale.language_code: p for p in page.get_translations(inclusive=True).live().select_related("locale")
-        }
+        # The page's get_context may have read them already (with its own query).
+        live = context.get("page_translations")
+        if live is None:
+            live = page.get_translations(inclusive=True).live().select_related("locale")
+        translations = {p.locale.language_code: p for p in live}
     links = []
     for code, name in settings.LANGUAGES:
         if not isinstance(page, Page):  # a view such as search: the same URL in the other language
