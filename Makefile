@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -95,10 +95,19 @@ test: checks
 bench: db
 	$(BIN)/python bench/search.py
 
-# Load through gunicorn: home and practice pages under 20 users with Elasticsearch up, frozen
-# (SIGSTOP) and up again; bench/results-load.md. Options: make bench-load LOAD_ARGS="--duration 20".
+# Capacity through gunicorn on PostgreSQL (and the private Elasticsearch node): a realistic mix at
+# 10/50/100 users with think time, an editor publishing; bench/results-load.md. The first run builds
+# 10,000 synthetic practices. Options: make bench-load LOAD_ARGS="--duration 30".
 bench-load: test-messages
-	scripts/with-elasticsearch.sh $(BIN)/python bench/load.py $(LOAD_ARGS)
+	scripts/with-elasticsearch.sh scripts/with-postgres.sh $(BIN)/python bench/load.py $(LOAD_ARGS)
+
+# Elasticsearch frozen (SIGSTOP) under load; bench/results-load-es-freeze.md.
+bench-load-es-freeze: test-messages
+	scripts/with-elasticsearch.sh $(BIN)/python bench/load.py --scenario es-freeze $(LOAD_ARGS)
+
+# Rendering in-process at 10,000 practices, warm and cold, beside a base commit; bench/results-render.md.
+bench-render: db
+	$(BIN)/python bench/render.py $(RENDER_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles

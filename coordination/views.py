@@ -1,20 +1,21 @@
 """The public proposal form: anyone may propose a practice; nothing is published without review.
 
 Spam resistance without third parties: a honeypot field (a filled one gets the thank-you page and
-nothing is stored), a limit of accepted proposals per IP address and hour (Django's cache), and
-size limits on every field and on the whole request.
+nothing is stored), a limit of accepted proposals per client address and hour (kb/ratelimit.py on the
+shared cache, the address from kb/client_ip.py), and size limits on every field and on the whole request.
+When the shared cache is down the limit is not enforced (logged for every proposal): see kb/ratelimit.py.
 """
 
-import hashlib
 import logging
 
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kb.client_ip import rate_limit_subject
+from kb.ratelimit import RateLimit
 from search.query import ascii_int
 
 from .emails import proposal_messages, send_all
@@ -25,31 +26,13 @@ from .scope import coordinators_of
 MAX_REQUEST_BYTES = 32 * 1024  # the form's fields at their maximum length fit in well under half of this
 RATE_LIMIT = 5  # accepted proposals per IP address ...
 RATE_WINDOW_SECONDS = 60 * 60  # ... per hour
+PROPOSALS = RateLimit("proposals", RATE_LIMIT, RATE_WINDOW_SECONDS, fail_open=True)
 RETRY_AFTER_SECONDS = 30  # when the database cannot store a proposal (busy, locked, unreachable)
 # SQLite reports programming errors ("no such table") as OperationalError too: only these mean "busy".
 SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN",
                       "SQLITE_READONLY", "SQLITE_PROTOCOL")
 
 logger = logging.getLogger(__name__)
-
-
-def _rate_key(request) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    return "coordination:proposals:" + hashlib.sha256(address.encode()).hexdigest()
-
-
-def _rate_limited(request) -> bool:
-    return cache.get(_rate_key(request), 0) >= RATE_LIMIT
-
-
-def _count_submission(request) -> None:
-    key = _rate_key(request)
-    if cache.add(key, 1, RATE_WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired in between
-        cache.add(key, 1, RATE_WINDOW_SECONDS)
 
 
 def _unavailable(error) -> bool:
@@ -80,6 +63,8 @@ def _store(form) -> Proposal:
         )
         proposal.themes.set(data["themes"])
         proposal.target_groups.set(data["target_groups"])
+        # Queued in the same transaction: the proposal and its emails are stored together or not at all.
+        send_all(proposal_messages(proposal, list(coordinators_of(form.region_page.region))))
     return proposal
 
 
@@ -97,6 +82,15 @@ def _too_large(request) -> bool:
     return length is None or length > MAX_REQUEST_BYTES
 
 
+def _too_many(request, form, retry_after: int):
+    response = _render(request, form, status=429, problem=_(
+        "Many proposals have been sent from your network in the last hour. Your text is kept below: "
+        "please try again in an hour, or send it to the coordinators of your region by email."
+    ))
+    response["Retry-After"] = str(retry_after or RATE_WINDOW_SECONDS)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def propose(request):
     if request.method == "GET":
@@ -106,20 +100,23 @@ def propose(request):
             "Your proposal is too long to be sent. Please shorten the texts and try again."
         ))
     form = ProposalForm(request.POST)
-    if _rate_limited(request):
-        return _render(request, form, status=429, problem=_(
-            "Many proposals have been sent from your network in the last hour. Your text is kept below: "
-            "please try again in an hour, or send it to the coordinators of your region by email."
-        ))
+    subject = rate_limit_subject(request)
+    if wait := PROPOSALS.retry_after(subject):
+        return _too_many(request, form, wait)
     if form.honeypot_filled():
-        _count_submission(request)
+        PROPOSALS.hit(subject)
         return redirect("proposal_thanks")
     if not form.is_valid():
         return _render(request, form, status=400)
+    # Counted before storing, in one atomic step, so parallel requests in several processes cannot all
+    # pass the check above; taken back below when nothing could be stored.
+    if not PROPOSALS.acquire(subject):
+        return _too_many(request, form, PROPOSALS.retry_after(subject))
 
     try:
-        proposal = _store(form)
+        _store(form)
     except (OperationalError, InterfaceError) as error:
+        PROPOSALS.release(subject)
         if not _unavailable(error):
             raise
         # Nothing was stored (the transaction rolled back), so no email is sent and the attempt does
@@ -131,9 +128,6 @@ def propose(request):
         ))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    _count_submission(request)
-    coordinators = list(coordinators_of(form.region_page.region))
-    send_all(proposal_messages(proposal, coordinators))
     return redirect("proposal_thanks")
 
 

@@ -5,12 +5,19 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kb.login_throttle import ThrottledLoginView
+from operations import health
 from search import views as search_views
 
 urlpatterns = [
+    # Probes: no language prefix, no trailing slash, no HTTPS redirect (SECURE_REDIRECT_EXEMPT).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/v1/search/", search_views.search_api, name="search_api"),
     path("api/v1/autocomplete/", search_views.autocomplete_api, name="autocomplete_api"),
     path("api/v1/openapi.json", search_views.openapi_schema, name="openapi_schema"),
+    # Wagtail's sign-in form with failed-login throttling (kb/login_throttle.py), ahead of Wagtail's own.
+    path("admin/login/", ThrottledLoginView.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -4,6 +4,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from operations.error_reporting import git_commit, init_sentry
+from operations.logging import logging_config
+
 from . import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -21,6 +24,7 @@ INSTALLED_APPS = [
     "highlights",
     "search",
     "operations",
+    "mailqueue",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales
     "wagtail.contrib.redirects",
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "operations.middleware.RequestIdMiddleware",  # first: every log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kb.csp.ContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -94,6 +100,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env.SQLITE_BUSY_TIMEOUT,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache shared by every process when CACHE_URL names a Redis server (rate limits, login throttling,
+# sessions, Wagtail's own caches); otherwise each process keeps its own memory cache (the embedded site).
+def redis_caches(cache: dict, key_prefix: str) -> dict:
+    """"default" answers a miss when Redis is unreachable (logged, kb/cache.py), so no page fails because
+    of the cache; "strict" raises, for counters whose callers decide what an outage means (kb/ratelimit.py).
+    Short socket timeouts: a Redis that is down or frozen costs a request about a second, never a hang."""
+    strict = {**cache, "KEY_PREFIX": key_prefix, "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}}
+    return {"default": {**strict, "BACKEND": "kb.cache.TolerantRedisCache"}, "strict": strict}
+
+
+# Both aliases share one memory store (same LOCATION) when there is no Redis.
+LOCAL_CACHES = {alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kb"}
+                for alias in ("default", "strict")}
+if env.CACHE:
+    CACHES = redis_caches(env.CACHE, env.CACHE_KEY_PREFIX)
+    # Sessions are read from Redis and written through to the database, so a Redis restart logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = LOCAL_CACHES
+# Reverse proxies whose X-Forwarded-For names the client (kb/client_ip.py).
+TRUSTED_PROXIES = env.TRUSTED_PROXIES
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,7 +177,19 @@ WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Every email (workflow notifications, proposals, reminders) is stored in the database queue in the
+# sender's transaction and delivered through MAILQUEUE_TRANSPORT with retries (mailqueue/, docs/email.md).
+EMAIL_BACKEND = "mailqueue.backends.QueuedEmailBackend"
+MAILQUEUE_TRANSPORT = env.EMAIL_TRANSPORT.backend
+EMAIL_HOST = env.EMAIL_TRANSPORT.host
+EMAIL_PORT = env.EMAIL_TRANSPORT.port
+EMAIL_HOST_USER = env.EMAIL_TRANSPORT.user
+EMAIL_HOST_PASSWORD = env.EMAIL_TRANSPORT.password
+EMAIL_USE_TLS = env.EMAIL_TRANSPORT.use_tls
+EMAIL_USE_SSL = env.EMAIL_TRANSPORT.use_ssl
+EMAIL_TIMEOUT = env.EMAIL_TIMEOUT
+MAILQUEUE_MAX_ATTEMPTS = 30  # 30 s doubling to 1 h between attempts: about 24 hours of trying
+MAILQUEUE_KEEP_SENT_DAYS = 30
 DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
 SERVER_EMAIL = env.DEFAULT_FROM_EMAIL
 # Workflow notifications (submitted, approved, changes requested with the reviewer's comment) go to
@@ -159,7 +199,11 @@ WAGTAILADMIN_NOTIFICATION_INCLUDE_SUPERUSERS = False
 
 # Security: strict here, relaxed only in dev.py and test.py.
 SECURE_SSL_REDIRECT = env.SECURE_SSL_REDIRECT
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer probes the health endpoints over plain HTTP: answered, not redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Whether a request came over HTTPS is gunicorn's decision (wsgi.url_scheme): it believes
+# X-Forwarded-Proto only from TRUSTED_PROXIES (kb/gunicorn.conf.py). Django's SECURE_PROXY_SSL_HEADER
+# would believe the header from anyone, so it stays unset.
 SECURE_HSTS_SECONDS = env.SECURE_HSTS_SECONDS
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -169,12 +213,57 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views override this with SAMEORIGIN themselves
+# Wagtail's page search lists only the pages an editor may explore (their own and those pages'
+# ancestors); the page choosers are scoped in editorial/visibility.py. Stated, not left to a default.
+WAGTAILADMIN_PAGE_SEARCH_FILTER_BY_PERMISSIONS = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
+# Content-Security-Policy (django-csp, kb/csp.py). Public pages: only this site's own files, no inline
+# script or style, no plugins, never framed. The templates keep it that way (tests/test_security_headers.py).
+_CSP_REPORTING = {"report-uri": env.CSP_REPORT_URI} if env.CSP_REPORT_URI else {}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "upgrade-insecure-requests": False,  # on in production.py, where the site is served over HTTPS
+        **_CSP_REPORTING,
+    },
 }
+# Wagtail's admin (and the documents it serves) under these prefixes gets its own policy:
+KB_ADMIN_CSP_PREFIXES = ["/admin/"]
+# Wagtail 8's admin writes inline <script> blocks (e.g. the page editor's and the listings' set-up code)
+# and inline style attributes in its own templates, without nonces, so it cannot run without
+# 'unsafe-inline' (measured in Chromium: tests/browser/test_csp.py). The relaxation is limited to the
+# admin, where only signed-in editors go; every other source stays this site's own.
+KB_ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        # The preview panel frames the page being edited, from the admin itself.
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
+
+# Logs on stderr with the request id (operations/logging.py): readable text here, JSON lines in
+# production (production.py), LOG_FORMAT overrides either.
+LOGGING_CONFIG = "operations.logging.configure"
+LOGGING = logging_config(env.LOG_FORMAT or "text", env.LOG_LEVEL)
+# Error reporting only when SENTRY_DSN is set; nothing personal is sent (operations/error_reporting.py).
+if env.SENTRY_DSN:
+    init_sentry(env.SENTRY_DSN, env.SENTRY_ENVIRONMENT, env.SENTRY_RELEASE or git_commit(BASE_DIR),
+                env.SENTRY_TRACES_SAMPLE_RATE)
+# /readyz (operations/health.py): seconds per check; "degraded" above these ages in seconds.
+READYZ_TIMEOUT = env.READYZ_TIMEOUT
+READYZ_MAX_INDEX_LAG = env.READYZ_MAX_INDEX_LAG
+READYZ_MAX_EMAIL_AGE = env.READYZ_MAX_EMAIL_AGE
 
 PRACTICE_SUMMARY_MAX_LENGTH = 300

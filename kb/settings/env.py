@@ -3,7 +3,10 @@
 The README's configuration table lists the same variables; keep them in step.
 """
 
+import ipaddress
 import os
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -76,3 +79,168 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SQLITE_BUSY_TIMEOUT = env_float("SQLITE_BUSY_TIMEOUT", 20.0)
 if not 0 <= SQLITE_BUSY_TIMEOUT <= 3600:  # also refuses nan and inf
     raise ImproperlyConfigured(f"SQLITE_BUSY_TIMEOUT must be between 0 and 3600 seconds, got {SQLITE_BUSY_TIMEOUT}")
+
+
+def parse_cache_url(raw: str) -> dict | None:
+    """CACHE_URL → the Redis part of a Django CACHES entry, or None for the local (per-process) cache.
+
+    redis://[:password@]host[:port][/db] or rediss:// (TLS) selects Django's built-in RedisCache; empty
+    or "locmem:" keeps the local memory cache of the embedded site.
+    """
+    if raw in ("", "locmem:", "locmem://"):
+        return None
+    hint = "use redis://[:password@]host:port/db, rediss://… or locmem:"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises ValueError when not a number in 0-65535
+    except ValueError as error:
+        raise ImproperlyConfigured(f"CACHE_URL is not a valid URL ({error}): {hint}") from None
+    if parts.scheme not in ("redis", "rediss"):
+        raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss:// or be locmem:, got {parts.scheme!r}: {hint}")
+    if not parts.hostname or port == 0:
+        raise ImproperlyConfigured(f"CACHE_URL names no host (or port 0): {hint}")
+    if parts.path not in ("", "/") and not parts.path[1:].isdigit():
+        raise ImproperlyConfigured(f"CACHE_URL's database must be a number such as /0, got {parts.path!r}: {hint}")
+    if parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"CACHE_URL takes no ?options or #fragment: {hint}")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+
+
+CACHE = parse_cache_url(env_str("CACHE_URL"))
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "kb")
+
+
+def parse_networks(name: str, values: list[str]) -> list[str]:
+    """IP addresses and CIDR networks ("10.0.0.5", "10.1.0.0/16", "fd00::/8"), normalised."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(str(ipaddress.ip_network(value, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks (e.g. 10.0.0.0/8), got {value!r}") from None
+    return networks
+
+
+# Reverse proxies whose X-Forwarded-For is believed (kb/client_ip.py); empty: none, REMOTE_ADDR is the client.
+TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
+
+
+class EmailTransport(NamedTuple):
+    """Where queued emails are delivered (mailqueue/): a Django email backend and its SMTP settings."""
+
+    backend: str
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    use_tls: bool = False  # STARTTLS after connecting (smtp+tls://)
+    use_ssl: bool = False  # TLS from the first byte (smtps://)
+
+
+_SMTP_SCHEMES = {"smtp": (25, False, False), "smtp+tls": (587, True, False), "smtps": (465, False, True)}
+_OTHER_SCHEMES = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def parse_email_url(url: str) -> EmailTransport:
+    """``smtp://user:password@host:port``, ``smtp+tls://`` (STARTTLS, port 587), ``smtps://`` (implicit
+    TLS, port 465), ``console:`` or ``locmem:``; empty means ``smtp://localhost:25``. The user name and
+    password are percent-decoded (write ``@`` as ``%40``)."""
+    if not url:
+        return EmailTransport(SMTP_BACKEND)
+    scheme, separator, rest = url.partition(":")
+    scheme = scheme.lower()
+    if not separator or scheme not in {*_SMTP_SCHEMES, *_OTHER_SCHEMES}:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must start with smtp://, smtp+tls://, smtps://, console: or locmem:, "
+            f"got {_without_password(url)!r}"
+        )
+    if scheme in _OTHER_SCHEMES:
+        if rest.strip("/"):
+            raise ImproperlyConfigured(f"EMAIL_URL {scheme}: takes nothing after the colon, got {url!r}")
+        return EmailTransport(_OTHER_SCHEMES[scheme])
+    parts = urlsplit(url)
+    shown = _without_password(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise ImproperlyConfigured(f"EMAIL_URL has an invalid port (1-65535): {shown!r}")
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"EMAIL_URL must name the mail server's host, e.g. smtp://mail.example.fi:25, got {shown!r}")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"EMAIL_URL takes no path or options (only user:password@host:port), got {shown!r}")
+    if (parts.username is None) != (parts.password is None):
+        raise ImproperlyConfigured(f"EMAIL_URL must give both a user and a password, or neither, got {shown!r}")
+    default_port, use_tls, use_ssl = _SMTP_SCHEMES[scheme]
+    return EmailTransport(
+        SMTP_BACKEND,
+        host=parts.hostname,
+        port=port or default_port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+    )
+
+
+def _without_password(url: str) -> str:
+    """The URL for an error message, with any password replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not separator or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{location}"
+
+
+EMAIL_TRANSPORT = parse_email_url(EMAIL_URL)
+# Seconds each SMTP operation (connect, greeting, each command) may take before the attempt fails
+# and is retried later: a stuck mail server never holds a request or the worker for long.
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 20.0)
+if not 0 < EMAIL_TIMEOUT <= 600:  # also refuses nan and inf
+    raise ImproperlyConfigured(f"EMAIL_TIMEOUT must be more than 0 and at most 600 seconds, got {EMAIL_TIMEOUT}")
+
+
+# --- Logs, error reporting and readiness (operations/) ---------------------------------------------
+# LOG_FORMAT: json (one object per line; the production default) or text (the development default).
+LOG_FORMAT = env_str("LOG_FORMAT").lower()
+if LOG_FORMAT not in ("", "json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {LOG_LEVEL!r}")
+SENTRY_DSN = env_str("SENTRY_DSN")  # empty: no error reporting
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")  # empty: the git commit of the checkout, if there is one
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, got {SENTRY_TRACES_SAMPLE_RATE}")
+# /readyz: seconds each check may take (database statement, Elasticsearch request), and the age
+# (seconds) of the oldest waiting search change or email above which the site reports "degraded".
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)
+READYZ_MAX_INDEX_LAG = env_float("READYZ_MAX_INDEX_LAG", 300.0)
+READYZ_MAX_EMAIL_AGE = env_float("READYZ_MAX_EMAIL_AGE", 900.0)
+for _name, _value in (("READYZ_TIMEOUT", READYZ_TIMEOUT), ("READYZ_MAX_INDEX_LAG", READYZ_MAX_INDEX_LAG),
+                      ("READYZ_MAX_EMAIL_AGE", READYZ_MAX_EMAIL_AGE)):
+    if not 0 < _value <= 86400:  # also refuses nan and inf
+        raise ImproperlyConfigured(f"{_name} must be more than 0 and at most 86400 seconds, got {_value}")
+
+
+# --- Content-Security-Policy (kb/csp.py) -------------------------------------------------------------
+def parse_report_uri(name: str, raw: str) -> str:
+    """Where browsers report CSP violations: an https:// or http:// URL, or a path on this site."""
+    on_this_site = raw.startswith("/") and not raw.startswith("//")
+    absolute = urlsplit(raw).scheme in ("https", "http") and bool(urlsplit(raw).netloc)
+    if raw and not (on_this_site or absolute):
+        raise ImproperlyConfigured(f"{name} must be an http(s):// URL or a path starting with /, got {raw!r}")
+    if any(character.isspace() or character in ";," for character in raw):
+        raise ImproperlyConfigured(f"{name} must be one URL without spaces, commas or semicolons, got {raw!r}")
+    return raw
+
+
+# Empty: no reports (violations are still blocked).
+CSP_REPORT_URI = parse_report_uri("CSP_REPORT_URI", env_str("CSP_REPORT_URI"))

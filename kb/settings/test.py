@@ -4,8 +4,11 @@ from .dev import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = LOCAL_CACHES  # noqa: F405  (tests that need Redis start their own: tests/redis_server.py)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Emails go through the queue (tests/conftest.py keeps EMAIL_BACKEND on it, which Django's test set-up
+# would replace) and are delivered to Django's mail.outbox.
+MAILQUEUE_TRANSPORT = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
