@@ -44,9 +44,11 @@ messages: install
 
 test-messages: install-test messages
 
+# Logs at WARNING while loading: the demo publishes ~100 pages, each logging its tasks at INFO; the
+# loader prints its own progress.
 db: messages
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) load_demo
+	LOG_LEVEL=WARNING $(MANAGE) load_demo
 
 run: db
 	@echo "KB is starting at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
