@@ -5,7 +5,7 @@
 #   serve the production try-out (make serve): run + PostgreSQL 15 and Redis
 #   test  everything the tests use (make test): serve + Chromium (the browser tests drive
 #         /usr/bin/chromium through Playwright), npm (axe-core for them), Java 17 and Maven (the
-#         private Elasticsearch node)
+#         private Elasticsearch node), openssl (the email tests' TLS certificates)
 # As root it installs what is missing; otherwise it prints the apt-get command and goes on.
 set -euo pipefail
 purpose=${1:-run}
@@ -24,6 +24,7 @@ if [ "$purpose" = test ]; then
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   compgen -G "/usr/lib/jvm/java-17-openjdk-*/bin/javac" >/dev/null || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # self-signed certificates for the SMTP TLS tests
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != "0" ]; then
