@@ -339,6 +339,34 @@ def export_rev(rev, target):
     return full
 
 
+def measured_source(args, tmp):
+    """The tree to measure: the working tree, or a `git archive` of --rev in tmp. Returns (path, hash)."""
+    if not args.rev:
+        return ROOT, None
+    source = tmp / "src"
+    full = export_rev(args.rev, source)
+    log(f"measuring {args.rev} = {full[:12]} (git archive in {source})")
+    return source, full
+
+
+def production_env(tmp) -> dict:
+    """The server's environment: this one without its Django settings, plus the production settings on
+    loopback (random SECRET_KEY, no SSL redirect or HSTS) with static files and uploads in tmp."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    env.update(DJANGO_SETTINGS_MODULE="kb.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
+               ALLOWED_HOSTS=HOST, DEBUG="0", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
+               STATIC_ROOT=str(tmp / "static"), MEDIA_ROOT=str(tmp / "media"), PYTHONUNBUFFERED="1")
+    return env
+
+
+def code_identity(args, source, full, paths) -> dict:
+    """Which code was measured, for the report: its commit, whether ``paths`` had uncommitted edits."""
+    return {"git_head": full if args.rev else git("rev-parse", "HEAD"), "rev": args.rev,
+            "dirty": not args.rev and bool(git("status", "--porcelain", "--", *paths)),
+            "fingerprint": code_fingerprint(source)}
+
+
 def start_server(source, env, port, args, logfile):
     command = [
         str(Path(sys.executable).parent / "gunicorn"), "kb.wsgi:application",
@@ -543,26 +571,12 @@ def main_es_freeze(argv):
     tmp = Path(tempfile.mkdtemp(prefix="kb-load-"))
     server, report = None, None
     try:
-        source = ROOT
-        if args.rev:
-            source = tmp / "src"
-            full = export_rev(args.rev, source)
-            log(f"measuring {args.rev} = {full[:12]} (git archive in {source})")
-        env = {key: value for key, value in os.environ.items()
-               if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
-        env.update(
-            DJANGO_SETTINGS_MODULE="kb.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
-            ALLOWED_HOSTS=HOST, DEBUG="0", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
-            STATIC_ROOT=str(tmp / "static"), MEDIA_ROOT=str(tmp / "media"), ELASTICSEARCH_INDEX_PREFIX=prefix,
-            PYTHONUNBUFFERED="1",
-        )
+        source, full = measured_source(args, tmp)
+        env = production_env(tmp)
+        env["ELASTICSEARCH_INDEX_PREFIX"] = prefix
         env.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'load.sqlite3'}")
         database_label = "DATABASE_URL" if "DATABASE_URL" in os.environ else "a temp SQLite file"
-        code = {"git_head": git("rev-parse", "HEAD"), "rev": args.rev,
-                "dirty": not args.rev and bool(git("status", "--porcelain", "--", "kb", "search", "practices", "home")),
-                "fingerprint": code_fingerprint(source)}
-        if args.rev:
-            code["git_head"] = full
+        code = code_identity(args, source, full, ("kb", "search", "practices", "home"))
 
         log(f"preparing {database_label}: migrate, load_demo"
             + (f" --synthetic {args.synthetic}" if args.synthetic else "") + ", reindex, collectstatic")
@@ -970,22 +984,11 @@ def main_capacity(argv):
     tmp = Path(tempfile.mkdtemp(prefix="kb-capacity-"))
     server = editor = None
     try:
-        source = ROOT
-        if args.rev:
-            source = tmp / "src"
-            full = export_rev(args.rev, source)
-            log(f"measuring {args.rev} = {full[:12]} (git archive in {source})")
-        env = {key: value for key, value in os.environ.items()
-               if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
-        env.update(DJANGO_SETTINGS_MODULE="kb.settings.production", SECRET_KEY=secrets.token_urlsafe(64),
-                   ALLOWED_HOSTS=HOST, DEBUG="0", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0",
-                   STATIC_ROOT=str(tmp / "static"), MEDIA_ROOT=str(tmp / "media"), PYTHONUNBUFFERED="1")
+        source, full = measured_source(args, tmp)
+        env = production_env(tmp)
         if es:
             env["ELASTICSEARCH_INDEX_PREFIX"] = prefix
-        code = {"git_head": full if args.rev else git("rev-parse", "HEAD"), "rev": args.rev,
-                "dirty": not args.rev and bool(git("status", "--porcelain", "--", "kb", "search", "practices",
-                                                   "home", "highlights", "templates")),
-                "fingerprint": code_fingerprint(source)}
+        code = code_identity(args, source, full, ("kb", "search", "practices", "home", "highlights", "templates"))
         log("preparing the database: migrate, load_demo (idempotent), synthetic practices if missing, "
             + ("reindex, " if es else "") + "collectstatic")
         prepare_started = time.perf_counter()
