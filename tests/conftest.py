@@ -2,6 +2,7 @@ import pytest
 
 from practices.demo.loader import load_demo
 from practices.models import PracticeIndexPage, RegionPage
+from tests.databases import database_templates  # noqa: F401  (session fixture: migrated template databases)
 
 
 @pytest.fixture(scope="session")

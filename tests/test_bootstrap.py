@@ -2,8 +2,9 @@
 idempotent, editors' changes kept, load_demo on top; and adding a regional coordinator through the
 admin, step by step as docs/operations.md tells it.
 
-The bootstrap tests run the real commands in subprocesses against their own SQLite file (a copy of
-one migrated database per module): the session's database already holds the demo content.
+The bootstrap tests run the real commands in subprocesses against their own SQLite files (copies of
+the session's template databases, tests/databases.py): the session's database already holds the
+demo content.
 """
 
 import json
@@ -94,18 +95,12 @@ def without_html(state: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> Path:
-    database = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
-    run_manage(database, "migrate", "--no-input", "-v0")
-    return database
-
-
-@pytest.fixture(scope="module")
-def bootstrapped(migrated, tmp_path_factory) -> tuple[Path, str, dict]:
-    """A fresh database after one `manage.py bootstrap`, its output and its probe; tests work on copies."""
+def bootstrapped(database_templates, tmp_path_factory) -> tuple[Path, str, dict]:
+    """A fresh database after one `manage.py bootstrap` (the session's template: migrate, then bootstrap
+    with the test settings, as run_manage runs it), its output and its probe; tests work on copies."""
     database = tmp_path_factory.mktemp("bootstrapped") / "db.sqlite3"
-    shutil.copy(migrated, database)
-    output = run_manage(database, "bootstrap").stdout
+    database_templates.sqlite("bootstrapped", database, media_root=database.parent / "media")
+    output = database_templates.output("sqlite", "bootstrapped")
     return database, output, probe(database)
 
 

@@ -2,10 +2,11 @@
 real PostgreSQL, fetched over HTTP.
 
 Runs where DATABASE_URL is PostgreSQL (scripts/with-postgres.sh): a database of its own is created
-on that server, migrated, bootstrapped and given one practice in subprocesses, static files are collected into
-a temp STATIC_ROOT, and gunicorn listens on a free loopback port. On an SQLite-only run the module
-is skipped (the PostgreSQL run of `make test` covers it); in the PostgreSQL run nothing is skipped
-and a gunicorn that does not come up fails.
+on that server (a copy of the session's migrated template, tests/databases.py), bootstrapped and
+given one practice in subprocesses, static files are collected into a temp STATIC_ROOT, and gunicorn
+listens on a free loopback port. On an SQLite-only run the module is skipped (the PostgreSQL run of
+`make test` covers it); in the PostgreSQL run nothing is skipped and a gunicorn that does not come up
+fails.
 
 The test client plays the reverse proxy: the server trusts 127.0.0.1 (TRUSTED_PROXIES), and the
 requests say X-Forwarded-Proto: https, as nginx does for a visitor on HTTPS. So the production
@@ -24,9 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -127,23 +126,17 @@ def manage(env, *args):
 
 
 @pytest.fixture(scope="module")
-def database_url():
-    """A database of its own on the test run's PostgreSQL server, dropped afterwards."""
-    import psycopg
-
-    name = f"kb_gunicorn_{uuid.uuid4().hex[:12]}"
-    parts = urlsplit(DATABASE_URL)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database_url(database_templates):
+    """A database of its own on the test run's PostgreSQL server, already migrated (a copy of the
+    session's template, tests/databases.py), dropped afterwards."""
+    with database_templates.postgres("migrated", prefix="kb_gunicorn") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def prepared(database_url, tmp_path_factory):
-    """The production environment: the database migrated and bootstrapped, one practice, static files."""
+    """The production environment: the database (migrated) bootstrapped under the production settings, one
+    practice, static files."""
     tmp = tmp_path_factory.mktemp("gunicorn")
     drop = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ELASTICSEARCH_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE",
             "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "STATIC_ROOT", "MEDIA_ROOT", "TRUSTED_PROXIES"}
@@ -159,7 +152,6 @@ def prepared(database_url, tmp_path_factory):
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS="2",
     )
-    manage(env, "migrate", "--noinput", "-v0")
     manage(env, "bootstrap")
     urls = json.loads(manage(env, "shell", "-c", ADD_PRACTICE).strip().splitlines()[-1])
     manage(env, "run_index_worker", "--once")  # the search index, as the worker keeps it in production

@@ -440,17 +440,15 @@ elif mode == "finish":
 """
 
 
-def worker_database_url(tmp_path) -> str:
+def worker_database_url(database_templates, tmp_path) -> str:
     """PostgreSQL: the test database (the workers' rows are committed there and removed by "finish").
-    SQLite: a file of its own, migrated for the queue (the suite's database is in memory)."""
+    SQLite: a file of its own, a copy of the session's migrated template (tests/databases.py; the
+    suite's database is in memory)."""
     if connection.vendor == "postgresql":
         params = connection.settings_dict
         credentials = quote(params["USER"], safe="") + (f":{quote(params['PASSWORD'], safe='')}" if params["PASSWORD"] else "")
         return f"postgres://{credentials}@{quote(params['HOST'] or 'localhost', safe='')}:{params['PORT'] or 5432}/{params['NAME']}"
-    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-    subprocess.run([sys.executable, "manage.py", "migrate", "mailqueue", "-v0"], cwd=ROOT, check=True,
-                   env=worker_env(url), timeout=120)
-    return url
+    return f"sqlite:///{database_templates.sqlite('migrated', tmp_path / 'queue.sqlite3')}"
 
 
 def worker_env(url):
@@ -458,8 +456,8 @@ def worker_env(url):
 
 
 @pytest.mark.django_db
-def test_two_workers_send_each_email_once(smtp, tmp_path):
-    url = worker_database_url(tmp_path)
+def test_two_workers_send_each_email_once(smtp, database_templates, tmp_path):
+    url = worker_database_url(database_templates, tmp_path)
     run_worker = [sys.executable, "-c", WORKER]
     subprocess.run([*run_worker, "seed", str(smtp.port), "40"], cwd=ROOT, env=worker_env(url), check=True, timeout=120)
     workers = [
