@@ -7,13 +7,13 @@ from django.utils.translation import gettext as _
 
 from .analysis import fold
 from .breaker import elasticsearch_breaker
-from .facets import FACETS, value_labels
+from .facets import FACETS, FACETS_BY_NAME, value_labels
 from .models import SearchDocument
 from .query import LANGUAGES, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, OPERATORS, SORTS, InvalidSearch
 
 # Facet name -> key of its codes in each result.
 RESULT_KEYS = {
-    "region": "regions", "theme": "themes", "target_group": "target_groups",
+    "region": "regions", "municipality": "municipalities", "theme": "themes", "target_group": "target_groups",
     "organisation_type": "organisation_types", "language": "languages", "funding": "funding_sources",
     "activity_form": "activity_forms", "status": "status", "evidence_level": "evidence_level",
 }
@@ -37,7 +37,11 @@ def result_json(result, request) -> dict:
         "page": search_request.page,
         "page_size": search_request.page_size,
         "num_pages": result.num_pages,
-        "query": search_request.text,
+        "query": result.typed_text,
+        # Municipality names read from the query as a filter (literal=1 turns this off).
+        "interpreted": {"text": search_request.text, "municipality": list(result.recognised)}
+        if result.recognised else None,
+        "added_regions": result.added_regions,  # neighbours=1: regions added to the selection
         "lang": search_request.locale,
         "sort": search_request.sort,
         "operator": search_request.operator,
@@ -68,11 +72,22 @@ def result_json(result, request) -> dict:
             }
             for hit in result.hits
         ],
+        # With no results: wider searches that find something, with their counts and parameters.
+        "alternatives": [{"kind": alternative.kind, "count": alternative.count,
+                          "params": _alternative_params(alternative.request)} for alternative in result.alternatives],
         "facets": {
             name: [{"value": b.value, "label": b.label, "count": b.count, "selected": b.selected} for b in buckets]
             for name, buckets in result.facets.items()
         },
     }
+
+
+def _alternative_params(search_request) -> dict:
+    params = {"lang": search_request.locale}
+    for name, value in search_request.params():
+        params.setdefault(name, []).append(value)
+    return {name: values[0] if len(values) == 1 and name not in FACETS_BY_NAME else values
+            for name, values in params.items()}
 
 
 def autocomplete(params, language: str) -> dict:
@@ -135,6 +150,16 @@ def openapi_schema(request) -> dict:
                           {"type": "integer", "minimum": 1}),
                     param("page_size", "Results per page.", {"type": "integer", "minimum": 1,
                                                              "maximum": MAX_PAGE_SIZE}),
+                    param("literal", "1: municipality names in q stay search words; by default they become "
+                                     "the municipality filter (reported as interpreted).",
+                          {"type": "string", "enum": ["0", "1"]}),
+                    param("neighbours", "1: every selected region, and the region of every selected "
+                                        "municipality, plus the neighbouring regions.",
+                          {"type": "string", "enum": ["0", "1"]}),
+                    param("place", "Municipality codes recognised in an earlier search's text (for the "
+                                   "literal search link).",
+                          {"type": "string", "enum": list(value_labels(FACETS_BY_NAME["municipality"], "fi"))},
+                          repeat=True),
                     *facet_params,
                 ],
                 "responses": {

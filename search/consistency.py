@@ -29,7 +29,9 @@ def _expected() -> dict:
     groups = {}
     for page in indexing.live_practices():
         groups.setdefault(page.translation_key, []).append(page)
-    return {(key, locale): {"page_id": page.pk, "title": page.title, "url": page.url or "",
+    region_urls = {}
+    return {(key, locale): {"page_id": page.pk, "title": page.title,
+                            "url": indexing.document_url(page, locale, region_urls),
                             "facets": facet_values(page)}
             for key, pages in groups.items() for locale, page in indexing.documents_for_group(pages)}
 

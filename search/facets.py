@@ -19,6 +19,8 @@ from practices.models import (
     Theme,
 )
 
+from .places import municipality_codes_in, municipality_labels
+
 NATIONAL = "national"  # region facet value of practices that run across Finland
 
 
@@ -29,6 +31,7 @@ class Facet:
     values: Callable  # page -> list of codes
     term_model: type | None = None  # taxonomy model whose codes are the values
     choices: type | None = None  # or a TextChoices class
+    labels: Callable | None = None  # or language -> {code: label} in display order
 
 
 def _codes(relation):
@@ -42,6 +45,10 @@ def _regions(page):
     return sorted(codes)
 
 
+def _municipalities(page):
+    return municipality_codes_in(page.municipalities)
+
+
 def _organisation_type(page):
     organisation = page.lead_organisation
     return [organisation.type.code] if organisation else []
@@ -49,6 +56,7 @@ def _organisation_type(page):
 
 FACETS = (
     Facet("region", _("Region"), _regions, Region),
+    Facet("municipality", _("Municipality"), _municipalities, labels=municipality_labels),
     Facet("theme", _("Theme"), _codes("themes"), Theme),
     Facet("target_group", _("Target group"), _codes("target_groups"), TargetGroup),
     Facet("organisation_type", _("Organisation type"), _organisation_type, OrganisationType),
@@ -95,6 +103,8 @@ def sync_labels(token: str):
 
 def value_labels(facet: Facet, language: str) -> dict[str, str]:
     """code -> label in ``language`` for every possible value of the facet, in display order."""
+    if facet.labels is not None:
+        return facet.labels(language)
     if facet.choices is not None:
         with translation.override(language):
             return {code: str(label) for code, label in facet.choices.choices}

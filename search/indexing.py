@@ -17,6 +17,7 @@ import uuid
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.html import strip_tags
+from wagtail.models import Page
 
 from practices.collation import sort_key
 from practices.models import PracticePage
@@ -76,7 +77,22 @@ def _meta_text(page, language: str) -> str:
     return " ".join(part for part in parts if part)
 
 
-def build_document(page, locale: str):
+def document_url(page, locale: str, region_urls: dict) -> str:
+    """Where a hit leads: the page itself, or for a practice shown in a language it lacks, its URL below
+    that language's region page (the interface in the visitor's language, the text in the original:
+    see RegionPage.practice_for_slug). ``region_urls`` memoises (parent path, locale) -> URL for a batch."""
+    if page.locale.language_code == locale:
+        return page.url or ""
+    parent_path = page.path[:-Page.steplen]
+    if (parent_path, locale) not in region_urls:
+        parent = Page.objects.filter(path=parent_path).values("translation_key")
+        region_page = Page.objects.live().filter(translation_key__in=parent, locale__language_code=locale).first()
+        region_urls[(parent_path, locale)] = region_page.url if region_page is not None else None
+    region_url = region_urls[(parent_path, locale)]
+    return f"{region_url}{page.slug}/" if region_url else page.url or ""
+
+
+def build_document(page, locale: str, region_urls: dict):
     """An unsaved SearchDocument of ``page`` for searching in ``locale``, plus its analysed text."""
     language = page.locale.language_code
     summary = " ".join(part for part in (page.summary, page.plain_summary) if part)
@@ -91,7 +107,7 @@ def build_document(page, locale: str):
     extra = set().union(*(text.extra for text in analysed.values()))
     document = SearchDocument(
         page=page, locale=locale, language=language, is_fallback=language != locale,
-        translation_key=page.translation_key, url=page.url or "", title=page.title,
+        translation_key=page.translation_key, url=document_url(page, locale, region_urls), title=page.title,
         title_sort=sort_key(page.title)[:255], summary=page.summary, body_text=body[:4000],
         first_published_at=page.first_published_at, last_published_at=page.last_published_at,
         facets=facet_values(page),
@@ -116,7 +132,9 @@ def index_group(translation_key, version: int) -> int:
     """Recompute the documents of one translation group, inside the caller's transaction (which
     began with ``index_changed()``); returns how many documents the group has now."""
     delete_documents(SearchDocument.objects.filter(translation_key=translation_key))
-    built = [build_document(page, locale) for locale, page in documents_for_group(_load_group(translation_key))]
+    region_urls = {}
+    built = [build_document(page, locale, region_urls)
+             for locale, page in documents_for_group(_load_group(translation_key))]
     write_documents(built, version)
     return len(built)
 
@@ -235,7 +253,7 @@ def rebuild_index(progress=None, chunk=100) -> int:
     either before or after, never half. Returns the number of documents."""
     keys = sorted(indexed_keys(), key=str)
     terms_before = set(SearchTerm.objects.values_list("pk", flat=True))
-    made, vocabulary = 0, {}
+    made, vocabulary, region_urls = 0, {}, {}
     for start in range(0, len(keys), chunk):
         batch = keys[start:start + chunk]
         with transaction.atomic():
@@ -244,7 +262,7 @@ def rebuild_index(progress=None, chunk=100) -> int:
             groups = {}
             for page in live_practices().filter(translation_key__in=batch):
                 groups.setdefault(page.translation_key, []).append(page)
-            built = [build_document(page, locale) for pages in groups.values()
+            built = [build_document(page, locale, region_urls) for pages in groups.values()
                      for locale, page in documents_for_group(pages)]
             write_documents(built, version)
         for document, terms in built:

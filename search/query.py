@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from .analysis import analyse_text, is_stop_word, query_terms, tokenize
 from .facets import FACETS, FACETS_BY_NAME, clear_label_cache, value_labels
+from .places import municipalities
 
 MAX_QUERY_LENGTH = 200
 MAX_PAGE_SIZE = 100
@@ -38,6 +39,9 @@ class SearchRequest:
     operator: str = "and"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    literal: bool = False  # literal=1: municipality names in the text stay words
+    neighbours: bool = False  # neighbours=1: selected regions (or municipalities' regions) plus neighbours
+    places: tuple[str, ...] = ()  # municipalities recognised in the typed text (place=<code>)
 
     @property
     def offset(self) -> int:
@@ -45,6 +49,16 @@ class SearchRequest:
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return self.selections.get(facet, ())
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query parameters that ask for this search (for links), defaults left out."""
+        params = [("q", self.text)] if self.text else []
+        params += [(facet.name, value) for facet in FACETS for value in self.selected(facet.name)]
+        params += [(name, value) for name, value, default in (
+            ("sort", self.sort, "relevance"), ("operator", self.operator, "and")) if value != default]
+        params += [(name, "1") for name in ("literal", "neighbours") if getattr(self, name)]
+        params += [("place", code) for code in self.places]
+        return params
 
 
 @dataclass
@@ -119,9 +133,17 @@ def _positive_int(parameter: str, raw: str | None, default: int) -> int:
     return number
 
 
+def _switch(params, name: str) -> bool:
+    value = params.get(name) or "0"
+    if value not in ("0", "1"):
+        raise InvalidSearch(name, _("%(parameter)s must be 0 or 1.") % {"parameter": name})
+    return value == "1"
+
+
 def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | None = None) -> SearchRequest:
     """Validate query parameters (a QueryDict). ``strict`` rejects unknown parameter names (API)."""
-    allowed = {"q", "lang", "sort", "page", "page_size", "operator", *FACETS_BY_NAME}
+    allowed = {"q", "lang", "sort", "page", "page_size", "operator", "literal", "neighbours", "place",
+               *FACETS_BY_NAME}
     unknown = sorted(set(params) - allowed)
     if strict and unknown:
         raise InvalidSearch(unknown[0], _("Unknown parameter: %(name)s.") % {"name": unknown[0]})
@@ -154,5 +176,10 @@ def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | N
                 raise InvalidSearch(facet.name, _("Unknown value for %(facet)s: %(value)s.")
                                     % {"facet": facet.name, "value": value[:40]})
         selections[facet.name] = values
+    places = tuple(dict.fromkeys(params.getlist("place")))
+    for code in places:
+        if code not in municipalities():
+            raise InvalidSearch("place", _("Unknown municipality code: %(value)s.") % {"value": code[:40]})
     return SearchRequest(locale=locale, text=text, selections=selections, sort=sort, operator=operator,
-                         page=page, page_size=page_size)
+                         page=page, page_size=page_size, literal=_switch(params, "literal"),
+                         neighbours=_switch(params, "neighbours"), places=places)

@@ -1,11 +1,13 @@
 """The search service: one code path for the HTML page, the JSON API and the benchmarks.
 
-``search(request)`` picks the backend (Elasticsearch when configured, answering and its circuit
-breaker closed, else the database), retries with corrected words when nothing matched, and
-returns hits with highlighted snippets, the exact total and every facet's disjunctive buckets
-with labels. A hit whose page is no longer live is never shown, however stale an index is: the
-page of hits is checked against the database (one query) and such hits are counted as
-``suppressed``.
+``search(request)`` first reads municipality names typed in the text as the municipality filter
+and widens the place filters with neighbours=1 (search.interpret), then picks the backend
+(Elasticsearch when configured, answering and its circuit breaker closed, else the database),
+retries with corrected words when nothing matched (kept only if they find something), and returns
+hits with highlighted snippets, the exact total, every facet's disjunctive buckets with labels and,
+when nothing was found, the wider searches that would find something. A hit whose page is no
+longer live is never shown, however stale an index is: the page of hits is checked against the
+database (one query) and such hits are counted as ``suppressed``.
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from .backends.facet_matrix import current_token
 from .breaker import elasticsearch_breaker
 from .facets import FACETS, sync_labels, value_labels
 from .highlight import snippet
+from .interpret import MAX_ALTERNATIVES, Alternative, alternatives, interpret, widen
 from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
 
@@ -64,6 +67,10 @@ class SearchResult:
     requests: int = 0
     analyzer: str = ""
     suppressed: int = 0  # hits left out because their page is no longer live (a stale index)
+    typed_text: str = ""  # the text as typed; request.text is without recognised municipality names
+    recognised: tuple[str, ...] = ()  # municipalities recognised in typed_text by this search
+    added_regions: list[str] = field(default_factory=list)  # regions neighbours=1 added to the selection
+    alternatives: list[Alternative] = field(default_factory=list)  # with no results: wider searches that find some
 
     @property
     def num_pages(self) -> int:
@@ -110,16 +117,26 @@ def _corrected(request: SearchRequest, parsed: ParsedQuery):
 
 def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
     """``budget``: seconds Elasticsearch may take (pages that only show counts pass a short one)."""
+    typed_text = request.text
+    request, recognised = interpret(request)
+    effective, added_regions = widen(request)
     parsed = parse_query(request.locale, request.text, request.operator)
-    raw, backend, degraded = _run(request, parsed, budget)
+    raw, backend, degraded = _run(effective, parsed, budget)
     requests = raw.requests
     corrections = {}
     if raw.total == 0 and parsed.words:
         corrected, corrections = _corrected(request, parsed)
         if corrections:
-            raw, backend, degraded = _run(request, corrected, budget)
-            requests += raw.requests
-            parsed = corrected
+            retried, retried_backend, retried_degraded = _run(effective, corrected, budget)
+            requests += retried.requests
+            if retried.total:  # never "similar words" that find nothing either
+                raw, backend, degraded, parsed = retried, retried_backend, retried_degraded, corrected
+            else:
+                corrections = {}
+    wider = []
+    if raw.total == 0:
+        wider, extra = _alternatives(request, budget)
+        requests += extra
     if raw.documents is not None:  # Elasticsearch: the labels follow the index token too
         with connection.cursor() as cursor:
             sync_labels(current_token(cursor))
@@ -129,8 +146,26 @@ def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
         request=request, total=raw.total, hits=hits, facets=_buckets(raw, request),
         totals_without=raw.totals_without, backend=backend, degraded=degraded, corrections=corrections,
         requests=requests + bool(raw.ids), analyzer=analyzer_name(request.locale),
-        suppressed=len(raw.ids) - len(hits),
+        suppressed=len(raw.ids) - len(hits), typed_text=typed_text,
+        recognised=recognised.codes if recognised else (), added_regions=added_regions, alternatives=wider,
     )
+
+
+def _alternatives(request: SearchRequest, budget: float | None):
+    """(the wider searches that find something, at most MAX_ALTERNATIVES, and the round trips used):
+    one backend search each, only after a search that found nothing, so the cost stays bounded."""
+    found, requests = [], 0
+    for alternative in alternatives(request):
+        effective, _added = widen(alternative.request)
+        parsed = parse_query(effective.locale, effective.text, effective.operator)
+        raw, _backend, _degraded = _run(effective, parsed, budget)
+        requests += raw.requests
+        if raw.total:
+            alternative.count = raw.total
+            found.append(alternative)
+            if len(found) == MAX_ALTERNATIVES:
+                break
+    return found, requests
 
 
 def _hits(raw: RawResult, parsed: ParsedQuery, request: SearchRequest) -> list[Hit]:

@@ -1,8 +1,10 @@
 """The search page (HTML), the JSON API, autocomplete and the OpenAPI schema: thin views over
 ``search.service.search``."""
 
+from urllib.parse import urlencode
+
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -10,8 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import api
-from .facets import FACETS
+from .facets import FACETS, FACETS_BY_NAME, value_labels
+from .interpret import interpret, literal_request, selected_places
 from .map import region_map
+from .places import municipalities
 from .query import InvalidSearch, parse_request
 from .service import search as run_search
 
@@ -31,11 +35,40 @@ def search_page(request):
     except InvalidSearch as error:
         context["error"] = error.message
         return render(request, "search/search.html", context, status=400)
+    interpreted, recognised = interpret(search_request)
+    if recognised:  # the address shows the reading: the name left the text, the filter is on
+        return redirect(request.path + _url(interpreted))
     result = run_search(search_request)
     context.update(result=result, search_request=search_request, facet_groups=_facet_groups(result),
                    chips=_chips(result, request.GET), suggestion=_suggestion(result, request.GET),
+                   interpretation=_interpretation(result),
                    region_map=region_map(result, lambda code: _toggled(request.GET, "region", code)))
     return render(request, "search/search.html", context)
+
+
+def _url(search_request) -> str:
+    return "?" + urlencode(search_request.params())
+
+
+def _interpretation(result):
+    """What _interpretation.html says: the municipalities read from the text (with the literal
+    search), the regions neighbours=1 added, and with no results the wider searches that find some."""
+    search_request, language = result.request, result.request.locale
+    places = selected_places(search_request)
+    names = municipalities()
+    region_labels = value_labels(FACETS_BY_NAME["region"], language)
+    literal = literal_request(search_request) if places else None
+    return {
+        "places": [names[code].name(language) for code in places],
+        "literal_text": literal.text if literal else "",
+        "literal_url": _url(literal) if literal else "",
+        "neighbours": search_request.neighbours,
+        "added_regions": [region_labels[code] for code in result.added_regions if code in region_labels],
+        "alternatives": [{"kind": alternative.kind, "count": alternative.count, "url": _url(alternative.request),
+                          "regions": [region_labels[code] for code in alternative.regions if code in region_labels],
+                          "text": alternative.request.text}
+                         for alternative in result.alternatives],
+    }
 
 
 def _facet_groups(result):
@@ -48,6 +81,8 @@ def _without(params, facet_name, value=None) -> str:
     remaining.pop("page", None)
     kept = [v for v in remaining.getlist(facet_name) if value is not None and v != value]
     remaining.setlist(facet_name, kept)
+    if facet_name == "municipality":  # the reading of a typed name goes with its filter
+        remaining.setlist("place", [code for code in remaining.getlist("place") if code in kept])
     return "?" + remaining.urlencode()
 
 

@@ -208,9 +208,10 @@ class ElasticsearchBackend:
                 self._create_index(name, locale)
                 self.client.indices.put_alias(index=name, name=self.alias(locale))
             elif self.alias(locale) not in _STORED_ONLY_MAPPED:
-                # An index made before the stored-only fields existed accepts them from now on;
-                # once per alias and process, not on every sync.
-                self.client.indices.put_mapping(index=self.alias(locale), properties=STORED_ONLY)
+                # An index made before the stored-only fields or a facet (e.g. municipality) existed
+                # accepts them from now on; once per alias and process, not on every sync.
+                self.client.indices.put_mapping(index=self.alias(locale), properties={
+                    **STORED_ONLY, "facets": _mapping("standard")["properties"]["facets"]})
                 _STORED_ONLY_MAPPED.add(self.alias(locale))
 
     def _actions(self, versions: dict, index=None):
