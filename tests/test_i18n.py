@@ -56,10 +56,12 @@ def test_switching_language_round_trip_for_every_page_type(client, position):
         assert switcher(other_html)["fi"] == url  # and back to where we started
 
 
-def test_untranslated_page_switches_to_that_languages_home_with_a_notice(client, uusimaa):
+def test_untranslated_practice_switches_to_its_original_with_that_languages_interface(client, uusimaa):
+    """(Other untranslated pages lead to that language's home page with a notice.)"""
     page = make_practice(uusimaa, title="Vain suomeksi")
     html = client.get(page.url).content.decode()
-    assert switcher(html)["sv"] == "/sv/?untranslated=1"
+    sv_region = uusimaa.get_translation(Locale.objects.get(language_code="sv"))
+    assert switcher(html)["sv"] == f"{sv_region.url}{page.slug}/"  # see tests/test_practice_page.py
     notice = client.get("/sv/?untranslated=1").content.decode()
     assert "har inte översatts" in notice or "not been translated" in notice
     assert set(alternates(html)) == {"fi", "x-default"}
@@ -163,7 +165,10 @@ def test_region_page_lists_practices_not_yet_translated(client, uusimaa):
     page = make_practice(uusimaa, title="Vain suomeksi -kerho")
     sv_region = uusimaa.get_translation(Locale.objects.get(language_code="sv"))
     html = client.get(sv_region.url).content.decode()
-    assert f'<a href="{page.url}" lang="fi" hreflang="fi">Vain suomeksi -kerho</a>' in html
+    # To the practice with this language's interface (RegionPage.route), not to the Finnish site.
+    fallback = f"{sv_region.url}{page.slug}/"
+    assert f'<a href="{fallback}" lang="fi" hreflang="fi">Vain suomeksi -kerho</a>' in html
+    assert '<html lang="sv">' in client.get(fallback).content.decode()
     assert "Finns på finska" in html
 
 

@@ -8,6 +8,7 @@ from wagtail.models import Locale
 
 from highlights.models import Highlight, HighlightsPage
 from home.caching import HEADER
+from home.models import InfoPage
 from practices.models import Organisation, PracticeIndexPage, PracticePage, RegionPage
 from practices.models.pages import PRACTICES_PER_PAGE, UNTRANSLATED_SAMPLE
 from tests.factories import make_organisation, make_practice
@@ -55,6 +56,7 @@ def public_urls(uusimaa, practice):
         "region sv (untranslated practices)": sv(uusimaa).url,
         "practice": practice.url,
         "highlights": highlights.url,
+        "information page": InfoPage.objects.live().get(locale__language_code="fi", purpose="privacy").url,
         "search with facets": "/fi/search/?theme=language&region=01",
         "search with text": "/fi/search/?q=kieli",
         "API": "/api/v1/search/?theme=language&region=01",
@@ -129,7 +131,7 @@ def test_swedish_region_page_counts_untranslated_practices_and_links_the_search(
     assert len(untranslated["newest"]) == UNTRANSLATED_SAMPLE
     # The newest first: the ones just made, in Finnish.
     assert [page.title for page in untranslated["newest"]] == [page.title for page in made[::-1][:UNTRANSLATED_SAMPLE]]
-    assert f'<a href="{made[-1].url}" lang="fi" hreflang="fi">{made[-1].title}</a>' in html
+    assert f'<a href="{sv(uusimaa).url}{made[-1].slug}/" lang="fi" hreflang="fi">{made[-1].title}</a>' in html
     assert made[0].title not in html  # not a wall of every untranslated practice
     assert f"{untranslated['count']} praxis i regionen har ännu inte översatts till det här språket." in html
     assert 'href="/sv/search/?region=01"' in html

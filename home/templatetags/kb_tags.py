@@ -12,12 +12,14 @@ UNTRANSLATED = "untranslated"  # query flag: the home page explains the page was
 
 @register.simple_tag(takes_context=True)
 def language_links(context):
-    """One link per language: the same page in that language when it is translated and live,
-    otherwise that language's home page, which then says so."""
+    """One link per language: the same page in that language when it is translated and live; for a
+    practice, otherwise the practice in its original language with that language's interface (the
+    page's ``language_fallbacks``); otherwise that language's home page, which then says so."""
     request = context["request"]
     page = context.get("page")
     current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
     translations = {}
+    fallbacks = context.get("language_fallbacks") or {}
     if isinstance(page, Page):
         # The page's get_context may have read them already (with its own query).
         live = context.get("page_translations")
@@ -26,14 +28,18 @@ def language_links(context):
         translations = {p.locale.language_code: p for p in live}
     links = []
     for code, name in settings.LANGUAGES:
+        to_home = False
         if not isinstance(page, Page):  # a view such as search: the same URL in the other language
             url, exact = translate_url(request.get_full_path(), code), True
         elif code in translations:
             url, exact = translations[code].get_url(request), True
+        elif code in fallbacks:
+            url, exact = fallbacks[code], False
         else:
-            url, exact = f"/{code}/?{UNTRANSLATED}=1", False
+            url, exact, to_home = f"/{code}/?{UNTRANSLATED}=1", False, True
         links.append({"code": code, "name": name, "url": url, "absolute_url": request.build_absolute_uri(url),
-                      "current": code == current, "exact": exact})
+                      "current": code == current, "exact": exact,
+                      "to_home": to_home})
     return links
 
 

@@ -1,13 +1,19 @@
 """The page tree: practices index -> one region page per region (+ national) -> practice pages."""
 
+import html
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import (
@@ -26,14 +32,26 @@ from wagtail_localize.models import TranslationSource
 
 from home.caching import CachedPageMixin
 from practices.blocks import RICH_TEXT_FEATURES, LinkStreamBlock, ModelStreamBlock
-from practices.forms import PracticePageForm
+from practices.forms import ConsentNoticePanel, PracticePageForm
 
 from .choices import EVIDENCE_DEFINITIONS, BudgetBand, EvaluationType, EvidenceLevel, Status
 from .taxonomy import ActivityForm, FundingSource, Language, Organisation, Region, TargetGroup, Theme
 
+# The notice on a practice shown in a language it lacks, by the language its text is shown in.
+ONLY_IN = {
+    "fi": _("This practice is available only in Finnish. The description is shown in Finnish."),
+    "sv": _("This practice is available only in Swedish. The description is shown in Swedish."),
+    "en": _("This practice is available only in English. The description is shown in English."),
+}
+NOT_TRANSLATED = {
+    "fi": _("This practice has not been translated into this language. The description is shown in Finnish."),
+    "sv": _("This practice has not been translated into this language. The description is shown in Swedish."),
+    "en": _("This practice has not been translated into this language. The description is shown in English."),
+}
 PRACTICES_PER_PAGE = 20
 UNTRANSLATED_SAMPLE = 5  # newest untranslated practices a region page names
 SUMMARY_MAX_LENGTH = 300
+ADOPTION_LINE_WORDS = 25  # the summary box's line on what adoption takes; the section has the rest
 
 
 def children_range(page) -> Q:
@@ -44,6 +62,13 @@ def children_range(page) -> Q:
 
 def children_of(page, model):
     return model.objects.filter(children_range(page))
+
+
+def original_first(language_code: str) -> int:
+    """Sort key: which version of an untranslated practice is shown (and linked) in a language
+    that lacks it: the one in the first language of settings.LANGUAGES (Finnish) that has one."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return codes.index(language_code) if language_code in codes else len(codes)
 
 
 class ChildRouteMixin:
@@ -150,6 +175,35 @@ class RegionPage(ChildRouteMixin, CachedPageMixin, Page):
         context["search_filter"] = self.search_filter()
         return context
 
+    def route(self, request, path_components):
+        if len(path_components) != 1:  # this page, or deeper than any practice
+            return super().route(request, path_components)
+        practice = self.practice_for_slug(path_components[0])
+        if practice is None:
+            raise Http404
+        practice._cached_parent_obj = self  # as Wagtail's route does: no query for the breadcrumb
+        if not practice.path.startswith(self.path):
+            # Served in this page's language (the interface) with its text in the original language.
+            practice.served_under = self
+        return practice.route(request, [])
+
+    def practice_for_slug(self, slug):
+        """The live practice at <this page's URL><slug>/, in ONE query: the child with this slug, else
+        the practice with this slug below one of this page's translations that has no live
+        translation in this page's language (what /en/<index>/<region>/<finnish-slug>/ shows)."""
+        elsewhere = (RegionPage.objects.filter(translation_key=self.translation_key).exclude(pk=self.pk)
+                     .values("path"))
+        translated_here = PracticePage.objects.live().filter(translation_key=OuterRef("translation_key"),
+                                                             locale_id=self.locale_id)
+        candidates = (
+            PracticePage.objects.live().filter(slug=slug, depth=self.depth + 1)
+            .annotate(parent_path=Substr("path", 1, len(self.path)))
+            .filter(children_range(self) | Q(parent_path__in=elsewhere) & ~Exists(translated_here))
+            .select_related("locale", *self.child_related)
+        )
+        return min(candidates, default=None, key=lambda page: (not page.path.startswith(self.path),
+                                                              original_first(page.locale.language_code)))
+
     def search_filter(self) -> str:
         """The search's region filter for this page's practices ("national" for national ones)."""
         from search.facets import NATIONAL  # search imports these models: not at module level
@@ -212,7 +266,11 @@ def prefetch_terms(pages, relations):
         cursor.execute(" UNION ALL ".join(parts), ids * len(parts))
         for relation, page_id, *values in cursor.fetchall():
             model = PracticePage._meta.get_field(relation).related_model
-            found[(page_id, relation)].append(model.from_db(connection.alias, TERM_COLUMNS, values))
+            # from_db takes the values in the model's field order: Region declares ``code`` last.
+            by_column = dict(zip(TERM_COLUMNS, values, strict=True))
+            columns = [field.attname for field in model._meta.concrete_fields]
+            found[(page_id, relation)].append(model.from_db(connection.alias, columns,
+                                                            [by_column[column] for column in columns]))
     for page in pages:
         for name in relations:
             ordering = PracticePage._meta.get_field(name).related_model._meta.ordering
@@ -279,7 +337,9 @@ class PracticePage(CachedPageMixin, Page):
     problem = RichTextField(_("problem or need addressed"), features=RICH_TEXT_FEATURES)
     goals = RichTextField(_("goals"), blank=True, features=RICH_TEXT_FEATURES)
     # The model
-    model = StreamField(ModelStreamBlock(), verbose_name=_("how it works"))
+    model = StreamField(ModelStreamBlock(), verbose_name=_("how it works"), help_text=_(
+        "Describe how the practice works in sections: add at least one with the “Add a section” button "
+        "(a paragraph, steps, an image, a quote or a document)."))
     core_components = RichTextField(_("core components"), blank=True, features=RICH_TEXT_FEATURES,
                                     help_text=_("What must stay the same when others adopt the practice."))
     adaptable_parts = RichTextField(_("what can be adapted locally"), blank=True, features=RICH_TEXT_FEATURES)
@@ -360,7 +420,9 @@ class PracticePage(CachedPageMixin, Page):
         index.FilterField("is_national"),
     ]
 
-    content_panels = Page.content_panels + [
+    content_panels = [
+        ConsentNoticePanel(heading=_("Publication consent")),  # also for the reviewer, on the first tab
+        *Page.content_panels,
         FieldPanel("summary", widget=forms.Textarea(attrs={"rows": 3})),
         FieldPanel("plain_summary"),
         MultiFieldPanel([FieldPanel("problem"), FieldPanel("goals")], heading=_("The need")),
@@ -393,6 +455,7 @@ class PracticePage(CachedPageMixin, Page):
         FieldPanel("transferability"),
     ]
     contact_panels = [
+        ConsentNoticePanel(heading=_("Publication consent")),
         InlinePanel("contacts", heading=_("Contacts"), label=_("Contact")),
         FieldPanel("links"),
         FieldPanel("last_reviewed"),
@@ -452,12 +515,50 @@ class PracticePage(CachedPageMixin, Page):
             return None
         return source.locale.language_code
 
+    def sections(self) -> dict:
+        """The page's sections that have content, anchor -> heading, in page order: the table of
+        contents and the template's conditions both read it."""
+        def has_text(html):
+            return bool(html and strip_tags(html).strip())
+
+        sections = {
+            "need": _("The need") if has_text(self.problem) or has_text(self.goals) else None,
+            "model": _("How it works") if (len(self.model) or has_text(self.core_components)
+                                           or has_text(self.adaptable_parts)) else None,
+            "who": _("Where and who"),  # taxonomy values and "–" rows: never empty
+            "money": _("Time and money"),
+            "results": _("Results and evidence"),
+            "contacts": _("Contacts"),  # the contacts or "contact the lead organisation"
+            "links": _("Links and attachments") if len(self.links) else None,
+        }
+        return {anchor: heading for anchor, heading in sections.items() if heading}
+
+    def adoption_line(self) -> str:
+        """The start of "what adoption takes" as plain text, for the summary box."""
+        return Truncator(html.unescape(strip_tags(self.transferability or "")).strip()).words(ADOPTION_LINE_WORDS)
+
+    @staticmethod
+    def fallback_urls(request, translations, region_pages) -> dict:
+        """language -> URL that shows this practice in a language it has no live translation in:
+        below that language's region page, under the slug of the version shown there (see
+        RegionPage.practice_for_slug). Both arguments: live pages by language."""
+        if not translations:
+            return {}
+        original = min(translations.values(), key=lambda page: original_first(page.locale.language_code))
+        return {language: f"{region_page.get_url(request)}{original.slug}/"
+                for language, region_page in region_pages.items() if language not in translations}
+
+    def fallback_notice(self, translations):
+        """What a visitor reads above a practice shown in a language it lacks."""
+        language = self.locale.language_code
+        return (ONLY_IN if set(translations) == {language} else NOT_TRANSLATED).get(language, "")
+
     def public_contacts(self):
         """Contacts who agreed to publication; the only ones a template may show."""
         return [contact for contact in self.contacts.all() if contact.publish_consent]
 
-    def related_practices(self, limit=4):
-        """Live practices in the same language sharing the most themes and target groups (then the
+    def related_practices(self, limit=4, locale_id=None):
+        """Live practices in the page's language (or ``locale_id``'s) sharing the most themes and target groups (then the
         newest). Scored on the link tables alone (a join of both relations multiplies their rows:
         over 300 ms at 10,000 practices), then the few winners are loaded."""
         theme_ids = [theme.pk for theme in self.themes.all()]
@@ -489,7 +590,7 @@ class PracticePage(CachedPageMixin, Page):
             f"JOIN {PracticePage._meta.db_table} AS practice ON practice.page_ptr_id = best.id "
             "ORDER BY best.score DESC, page.first_published_at DESC, page.id DESC"
         )
-        return list(PracticePage.objects.raw(sql, [*params, True, self.locale_id, self.pk, limit]))
+        return list(PracticePage.objects.raw(sql, [*params, True, locale_id or self.locale_id, self.pk, limit]))
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -501,18 +602,38 @@ class PracticePage(CachedPageMixin, Page):
             prefetch_related_objects([self], "contacts")
         # The live translations (for the language links) with the language of the group's source.
         source = TranslationSource.objects.filter(object_id=OuterRef("translation_key")).values("locale__language_code")
-        translations = list(self.get_translations(inclusive=True).live().select_related("locale")
-                            .annotate(source_language=Subquery(source[:1])))
+        # ... and those of the region page, for the languages the practice lacks: in the same query.
+        region_key = self.get_parent().translation_key
+        both = list(Page.objects.live().filter(translation_key__in=[self.translation_key, region_key])
+                    .select_related("locale").annotate(source_language=Subquery(source[:1])))
+        translations = [page for page in both if page.translation_key == self.translation_key]
         context["page_translations"] = translations
+        by_language = {page.locale.language_code: page for page in translations}
+        region_pages = {page.locale.language_code: page for page in both if page.translation_key == region_key}
+        context["language_fallbacks"] = self.fallback_urls(request, by_language, region_pages)  # for the links
+        # Set by RegionPage.route when this practice is shown in a language it lacks.
+        served_under = getattr(self, "served_under", None)
+        if served_under is None:
+            context["page_url"] = request.build_absolute_uri(self.get_url(request))
+            context["content_lang"] = ""
+        else:
+            context["page_url"] = request.build_absolute_uri(context["language_fallbacks"].get(
+                served_under.locale.language_code, request.path))
+            context["original_url"] = request.build_absolute_uri(self.get_url(request))
+            context["fallback_notice"] = self.fallback_notice(by_language)
+            # WCAG 3.1.2: the text in the original language is marked as such, the interface is not.
+            context["content_lang"] = mark_safe(f' lang="{self.locale.language_code}"')
+        context["sections"] = self.sections()
         this = next((page for page in translations if page.pk == self.pk), None)
         if this is None:  # not live (a preview)
             context["translated_from"] = self.translated_from()
         else:
             context["translated_from"] = this.source_language if this.source_language != this.locale.language_code else None
         context["public_contacts"] = self.public_contacts()
-        context["related_practices"] = self.related_practices()
+        # In the visitor's language, also when the practice itself is shown in its original.
+        context["related_practices"] = self.related_practices(locale_id=(served_under or self).locale_id)
         return context
 
 
-PracticeIndexPage.child_model, PracticeIndexPage.child_related = RegionPage, ("region",)
+PracticeIndexPage.child_model, PracticeIndexPage.child_related = RegionPage, ("region", "locale")
 RegionPage.child_model = PracticePage
