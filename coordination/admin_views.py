@@ -31,6 +31,7 @@ from .conversion import AlreadyConverted, convert_to_draft
 from .forms import NATIONAL_CHOICE
 from .models import Proposal
 from .scope import (
+    REVIEW_INTERVAL_MONTHS,
     SCOPE_ROLES,
     below,
     pages_in_review,
@@ -333,7 +334,8 @@ class RegionQueuePanel(Component):
                 ],
                 "proposal_list": [proposal for proposal in proposal_list if proposal.region_page.region_id == region_id],
             })
-        return {"rows": rows, "recent_days": RECENT_DAYS, "proposals_url": reverse("proposals:index")}
+        return {"rows": rows, "recent_days": RECENT_DAYS, "review_months": REVIEW_INTERVAL_MONTHS,
+                "proposals_url": reverse("proposals:index")}
 
 
 class NationalOverviewPanel(Component):
@@ -355,7 +357,7 @@ class NationalOverviewPanel(Component):
                 for region in [*Region.objects.order_by("code"), None]]
         totals = {name: sum(row[name] for row in rows) for name in ("in_review", "stale", "proposals")}
         return {
-            "rows": rows, "totals": totals, "recent_days": RECENT_DAYS,
+            "rows": rows, "totals": totals, "recent_days": RECENT_DAYS, "review_months": REVIEW_INTERVAL_MONTHS,
             "report_url": reverse("coordination_stale_practices"), "proposals_url": reverse("proposals:index"),
         }
 

@@ -1,4 +1,5 @@
 """The review rules, in one place: who wrote what is about to go live, and when a page must be reviewed.
+What approval records is in editorial/approval.py.
 
 Four-eyes rule: approving a page publishes its *latest* revision (see
 ``wagtail.workflows.publish_workflow_state``), which holds every change made since the page was

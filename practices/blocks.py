@@ -58,13 +58,25 @@ class LinkBlock(blocks.StructBlock):
 
 
 class ModelStreamBlock(blocks.StreamBlock):
-    paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES)
-    steps = blocks.ListBlock(StepBlock(), label=_("Steps"), template="practices/blocks/steps.html")
-    image = ImageBlock(label=_("Image"))
-    quote = QuoteBlock(label=_("Quote"))
-    document = DocumentBlock(label=_("Document"))
+    """The sections of "how it works": every kind has a label and a help text, which the editor shows
+    in the list of the "Add a section" button and on the section itself."""
+
+    paragraph = blocks.RichTextBlock(
+        label=_("Paragraph"), features=RICH_TEXT_FEATURES,
+        help_text=_("Text about how the practice works: who does what, where and how often."),
+    )
+    steps = blocks.ListBlock(
+        StepBlock(), label=_("Steps"), template="practices/blocks/steps.html",
+        help_text=_("The practice as numbered steps, in the order they happen."),
+    )
+    image = ImageBlock(label=_("Image"), help_text=_("A photo or a diagram, with a text alternative."))
+    quote = QuoteBlock(label=_("Quote"), help_text=_("What a participant or a worker said about the practice."))
+    document = DocumentBlock(label=_("Document"), help_text=_("A manual, form or other file others can reuse."))
+
+    class Meta:
+        help_text = _("Add at least one section.")
 
 
 class LinkStreamBlock(blocks.StreamBlock):
-    link = LinkBlock(label=_("Link"))
-    document = DocumentBlock(label=_("Attachment"))
+    link = LinkBlock(label=_("Link"), help_text=_("A web page with more about the practice."))
+    document = DocumentBlock(label=_("Attachment"), help_text=_("A file to download, such as a report."))

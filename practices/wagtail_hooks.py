@@ -1,14 +1,22 @@
-"""Admin: taxonomies as snippets with search and filters, and a filterable practice listing."""
+"""Admin: taxonomies as snippets with search and filters, a searchable organisation chooser, a
+filterable practice listing, and the practice editor's helpers (script, consent warnings)."""
 
 import django_filters
+from django import forms
+from django.contrib import messages
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.views.pages.listing import PageFilterSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .forms import consent_notice
 from .models import (
     ActivityForm,
     FundingSource,
@@ -45,6 +53,37 @@ class OrganisationFilterSet(WagtailFilterSet):
         fields = ["type", "region"]
 
 
+class OrganisationSearchForm(BaseFilterForm):
+    """The chooser's search: any part of the name (the database's substring match, as in the
+    listing: "kirjasto" finds "Tampereen kaupunginkirjasto")."""
+
+    q = forms.CharField(label=_("Search by name"), required=False,
+                        widget=forms.TextInput(attrs={"placeholder": _("Part of the name")}))
+
+    def filter(self, objects):
+        query = self.cleaned_data.get("q", "").strip()
+        if query:
+            objects = objects.filter(name__icontains=query)
+            self.is_searching, self.search_query = True, query
+        return objects
+
+
+class OrganisationChooserViewSet(SnippetChooserViewSet):
+    # "Create new" in the chooser: offered to whoever may add organisations (editorial/roles.py:
+    # coordinators and national editors), with the fields of the organisation's own form.
+    form_fields = ["name", "type", "region", "website"]
+    create_action_label = _("Create the organisation")
+
+    class ChooseView(SnippetChooserViewSet.choose_view_class):
+        filter_form_class = OrganisationSearchForm
+
+    class ChooseResultsView(SnippetChooserViewSet.choose_results_view_class):
+        filter_form_class = OrganisationSearchForm
+
+    choose_view_class = ChooseView
+    choose_results_view_class = ChooseResultsView
+
+
 class OrganisationViewSet(SnippetViewSet):
     model = Organisation
     icon = "group"
@@ -52,6 +91,7 @@ class OrganisationViewSet(SnippetViewSet):
     search_fields = ["name", "website"]
     search_backend_name = None
     filterset_class = OrganisationFilterSet
+    chooser_viewset_class = OrganisationChooserViewSet
 
 
 class TaxonomyGroup(SnippetViewSetGroup):
@@ -100,3 +140,34 @@ class PracticeListingViewSet(PageListingViewSet):
 @hooks.register("register_admin_viewset")
 def register_practice_listing():
     return PracticeListingViewSet("practices")
+
+
+# --- The practice editor --------------------------------------------------------------------------
+@hooks.register("insert_editor_js")
+def practice_editor_js():
+    # A file, not inline code (the admin's Content-Security-Policy); the label travels as data.
+    return format_html('<script src="{}" data-add-block-label="{}"></script>',
+                       static("practices/admin/editor.js"), _("Add a section"))
+
+
+@hooks.register("insert_editor_css")
+def practice_editor_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("practices/admin/editor.css"))
+
+
+def warn_about_consents(request, page):
+    """Saving or submitting a practice whose contacts will not all be shown: a warning, not a refusal."""
+    if isinstance(page, PracticePage):  # the editor's own instance, with the contacts as submitted
+        notice = consent_notice(page)
+        if notice:
+            messages.warning(request, notice)
+
+
+@hooks.register("after_create_page")
+def warn_about_consents_after_create(request, page):
+    warn_about_consents(request, page)
+
+
+@hooks.register("after_edit_page")
+def warn_about_consents_after_edit(request, page):
+    warn_about_consents(request, page)
