@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,8 @@ from search.service import search
 from .caching import CachedPageMixin
 
 LATEST_PRACTICES = 6
+# The statements' sections need headings of two levels (h1 is the title).
+INFO_TEXT_FEATURES = ["h2", *RICH_TEXT_FEATURES]
 
 
 class HomePage(CachedPageMixin, Page):
@@ -30,7 +33,7 @@ class HomePage(CachedPageMixin, Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["practices.PracticeIndexPage", "highlights.HighlightsPage"]
+    subpage_types = ["practices.PracticeIndexPage", "highlights.HighlightsPage", "home.InfoPage"]
 
     class Meta:
         verbose_name = _("home page")
@@ -84,6 +87,41 @@ class HomePage(CachedPageMixin, Page):
         context["highlights_page"] = children.get(ContentType.objects.get_for_model(HighlightsPage).pk)
         context["highlights"] = Highlight.objects.current().with_pages(language)
         return context
+
+
+class InfoPage(CachedPageMixin, Page):
+    """A page about the service itself: about and contact, the accessibility statement, the privacy
+    notice. Its purpose (the same in every translation) puts it in every page's footer."""
+
+    class Purpose(models.TextChoices):
+        ABOUT = "about", _("About the service and contact")
+        ACCESSIBILITY = "accessibility", _("Accessibility statement")
+        PRIVACY = "privacy", _("Privacy notice")
+
+    purpose = models.CharField(
+        _("linked from the footer as"), max_length=20, choices=Purpose.choices, blank=True,
+        help_text=_("Every page's footer links to the page with this purpose. One page per purpose."))
+    intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
+    body = RichTextField(_("main text"), blank=True, features=INFO_TEXT_FEATURES)
+    contact = RichTextField(
+        _("contact details"), blank=True, features=RICH_TEXT_FEATURES,
+        help_text=_("Shown under the heading \"Contact details\"; the footer's contact link leads here."))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body"), FieldPanel("contact")]
+    settings_panels = Page.settings_panels + [FieldPanel("purpose")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("information page")
+        verbose_name_plural = _("information pages")
+
+    def clean(self):
+        super().clean()
+        if self.purpose:
+            others = InfoPage.objects.filter(locale_id=self.locale_id, purpose=self.purpose).exclude(pk=self.pk)
+            if others.exists():
+                raise ValidationError({"purpose": _("Another page of this language already has this purpose.")})
 
 
 @dataclass

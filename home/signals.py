@@ -2,6 +2,7 @@
 page can show, so that no cached page outlives it: publishing, unpublishing, moving, renaming or
 deleting a page; saving or deleting a highlight, a taxonomy term, an organisation, a site or a locale."""
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import Locale, Page, Site
@@ -20,7 +21,9 @@ from practices.models import (
     Theme,
 )
 
+from . import service_pages
 from .caching import content_changed
+from .models import InfoPage
 
 SHOWN_MODELS = (Highlight, Region, Theme, TargetGroup, Language, FundingSource, ActivityForm, OrganisationType,
                 Organisation, Site, Locale)
@@ -45,3 +48,15 @@ def saved(sender, instance, update_fields=None, **kwargs):
 def deleted(sender, instance, **kwargs):
     if isinstance(instance, (*SHOWN_MODELS, Page, PracticeContact)):
         content_changed()
+
+
+@receiver(page_published, sender=InfoPage)
+@receiver(page_unpublished, sender=InfoPage)
+@receiver(post_page_move, sender=InfoPage)
+@receiver(page_slug_changed, sender=InfoPage)
+@receiver(post_delete, sender=InfoPage)
+def info_page_changed(sender, instance, **kwargs):
+    # The footer's links to the pages about the service are cached apart from the pages: forgotten
+    # now and again after the commit (a request in between may have cached the old links).
+    service_pages.forget()
+    transaction.on_commit(service_pages.forget)

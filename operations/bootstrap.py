@@ -1,5 +1,6 @@
 """What every KB site needs, and nothing fictional: locales, taxonomies, the page tree in fi/sv/en,
-the Wagtail Site, editorial roles and workflows, the highlights page.
+the Wagtail Site, editorial roles and workflows, the highlights page, the information pages (about
+and contact, accessibility statement, privacy notice).
 
 Policy: **create what is missing, never overwrite.** Each step looks up what exists by a stable key
 (a term's code, a page's place in the tree and its region, a translation of a page) and creates only
@@ -27,7 +28,7 @@ from wagtail.models import Locale, Page, Site
 from editorial.roles import setup_roles
 from highlights.demo import ensure_highlights_page
 from highlights.models import HighlightsPage
-from home.models import HomePage
+from home.models import HomePage, InfoPage
 from practices.models import PracticeIndexPage, Region, RegionPage
 from practices.translation import translate_page
 
@@ -170,6 +171,32 @@ def ensure_highlights(home, made: Counter):
     made["highlights pages"] += HighlightsPage.objects.count() - before
 
 
+def _info_page(text: dict) -> InfoPage:
+    """An unsaved information page holding the texts of one language of pages.json."""
+    return InfoPage(title=text["title"], slug=text["slug"], intro=text["intro"], body=text["body"],
+                    contact=text["contact"])
+
+
+def ensure_info_pages(home, made: Counter):
+    """The pages every footer links to (about and contact, accessibility statement, privacy notice)
+    under the Finnish home page, found by their purpose, and their sv and en translations, live."""
+    for text in read_data("pages.json")["info_pages"]:
+        page = InfoPage.objects.filter(locale_id=home.locale_id, purpose=text["purpose"]).first()
+        if page is None:
+            home = HomePage.objects.get(pk=home.pk)  # fresh tree counters after earlier add_child calls
+            page = _info_page(text[SOURCE_LANGUAGE])
+            page.purpose, page.slug = text["purpose"], _free_slug(home, page.slug)
+            _publish(home.add_child(instance=page))
+            made["pages"] += 1
+        for code in TRANSLATIONS:
+            if not page.has_translation(Locale.objects.get(language_code=code)):
+                translate_page(page, code, _info_page(text[code]))
+                made["page translations"] += 1
+
+
+ROLE_LABELS = {"group names", "task names", "workflow names"}  # counters of setup_roles()
+
+
 def ensure_superuser(email: str):
     """The first administrator, with an unusable password (set it with `manage.py changepassword`).
     Returns (user, created); an existing account with that email is left as it is."""
@@ -191,5 +218,9 @@ def bootstrap(hostname=None, port=None):
     if warning:
         warnings.append(warning)
     ensure_highlights(home, made)
-    made.update({f"editorial {what}": count for what, count in setup_roles().items()})
+    ensure_info_pages(home, made)
+    # Labels that follow a region's names (groups, review tasks and workflows: found by the region,
+    # never by name) are not something that was missing: an editor renamed the region, and
+    # setup_roles() relabelled them after it. Only what was created or restored is reported.
+    made.update({f"editorial {what}": count for what, count in setup_roles().items() if what not in ROLE_LABELS})
     return +made, warnings

@@ -119,12 +119,14 @@ def test_bootstrap_creates_every_locale_taxonomy_page_group_and_workflow(bootstr
     for key, _model, terms in taxonomies():
         assert state["taxonomy"][key] == {term["code"]: [term["fi"], term["sv"], term["en"]] for term in terms}, key
     assert len(state["taxonomy"]["regions"]) == 19 and "21" in state["taxonomy"]["regions"]
-    # The page tree in every language, live: home, practices index, 19 regions + national, highlights.
+    # The page tree in every language, live: home, practices index, 19 regions + national, highlights,
+    # the information pages (about, accessibility statement, privacy notice).
     region_codes = sorted([*state["taxonomy"]["regions"], "national"])
     texts = read_data("pages.json")
     for language in ("fi", "sv", "en"):
         kinds = sorted(kind for kind, _live in state["pages"][language])
-        assert kinds == sorted(["homepage", "practiceindexpage", "highlightspage"] + ["regionpage"] * 20), language
+        assert kinds == sorted(["homepage", "practiceindexpage", "highlightspage"] + ["regionpage"] * 20
+                               + ["infopage"] * 3), language
         assert all(live for _kind, live in state["pages"][language])
         regions = state["region_pages"][language]
         assert sorted(code for _language, code, _title in regions) == region_codes

@@ -17,7 +17,8 @@ from search.service import search
 
 pytestmark = pytest.mark.django_db
 
-MAP_LINK = re.compile(r'<a href="([^"]*)" data-region="(\d\d)" aria-label="([^"]*)"([^>]*)>')
+MAP_TAG = re.compile(r"<a\s([^>]*)>")
+ATTRIBUTE = re.compile(r'\s*([\w:-]+)(?:="([^"]*)")?')
 TABLE_ROW = re.compile(r'<tr[^>]*><th scope="row"><a href="([^"]*)"[^>]*>([^<]*)</a>.*?</th><td>(\d+)</td></tr>')
 NATIONAL_LINK = re.compile(r'<a href="([^"]*)" data-region-national[^>]*>([^<]*)</a>')
 PRACTICES = {"fi": ("käytäntö", "käytäntöä"), "sv": ("praxis", "praxis"), "en": ("practice", "practices")}
@@ -30,11 +31,20 @@ def figure(page_html):
 
 
 def map_links(page_html):
-    """code -> (href, aria-label, other attributes) of the SVG's region links."""
+    """code -> (href, aria-label, other attributes) of the SVG's region links, whatever the attribute
+    order (#12 added data-name, the tooltip's text). Every link in the SVG must be a region link."""
     svg = figure(page_html).split("<svg", 1)[1].split("</svg>", 1)[0]
     links = {}
-    for href, code, label, rest in MAP_LINK.findall(svg):
+    for attributes in MAP_TAG.findall(svg):
+        attrs = {}
+        for name, value in ATTRIBUTE.findall(attributes):
+            assert name not in attrs, f"{name} twice in <a {attributes}>"
+            attrs[name] = value
+        code = attrs.pop("data-region")
+        assert re.fullmatch(r"\d\d", code), code
         assert code not in links, f"region {code} twice"
+        href, label = attrs.pop("href"), attrs.pop("aria-label")
+        rest = "".join(f' {name}="{value}"' for name, value in attrs.items())
         links[code] = (html.unescape(href), html.unescape(label), rest)
     return links
 
@@ -112,11 +122,12 @@ def test_home_map_shows_every_region_with_the_empty_search_counts(client, langua
     expected = facet_counts(search(SearchRequest(locale=language)))
     singular, plural = PRACTICES[language]
     for region in Region.objects.all():
-        href, label, _rest = links[region.code]
+        href, label, rest = links[region.code]
         name = region.labels()[language]
         count = expected.get(region.code, 0)
         assert label == f"{name}, {short_name(name)}: {count} {singular if count == 1 else plural}"
         assert href == f"/{language}/search/?region={region.code}"
+        assert f'data-name="{html.escape(name)}"' in rest  # the full name for sight (#12, region-map.js)
     assert sum(expected.get(code, 0) for code in TILES) > 0
     national = NATIONAL_LINK.search(figure(page_html))
     assert national.group(1) == f"/{language}/search/?region={NATIONAL}"
@@ -156,7 +167,9 @@ def test_search_map_counts_are_the_facet_counts_of_the_same_search(client):
 
 def test_search_map_links_add_the_region_and_keep_the_other_parameters(client):
     page_html = client.get("/fi/search/?q=kieli&theme=language&sort=newest&page=2").content.decode()
-    for code, (href, _label, _rest) in map_links(page_html).items():
+    links = map_links(page_html)
+    assert set(links) == set(TILES)  # not vacuous: every region's link is checked
+    for code, (href, _label, _rest) in links.items():
         assert href.startswith("?")
         assert query(href) == {"q": ["kieli"], "theme": ["language"], "sort": ["newest"], "region": [code]}
     for href, _name, _count in table_rows(page_html):
