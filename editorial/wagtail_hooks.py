@@ -100,3 +100,12 @@ def scope_page_chooser(pages, request):
     from .visibility import visible_pages
 
     return visible_pages(pages, request.user)
+
+
+# --- Read scope: no other region's unpublished work anywhere in the admin (editorial/visibility.py) --
+@hooks.register("construct_reports_menu")
+def hide_site_wide_reports(request, menu_items):
+    from .visibility import SITE_WIDE_MENU_ITEMS, sees_all_pages
+
+    if not sees_all_pages(request.user):
+        menu_items[:] = [item for item in menu_items if item.name not in SITE_WIDE_MENU_ITEMS]

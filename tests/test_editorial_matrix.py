@@ -13,6 +13,8 @@ The two scope tables below are about what an editor *sees*: another region's pro
 and titles of revisions waiting for review never appear in a response (docs/editorial.md).
 """
 
+import json
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import TestCase
@@ -385,6 +387,9 @@ def every_page_of(client, url, query):
     bodies = []
     for number in range(1, 100):
         response = client.get(url, {**query, "p": number})
+        if number == 1 and response.status_code == 302:  # the view is refused: nothing is shown
+            assert was_refused(response), response["Location"]
+            return ""
         if number > 1 and response.status_code == 404:  # past the last page
             break
         assert response.status_code == 200, response.status_code
@@ -414,11 +419,113 @@ def test_page_scope_matrix(client, role, tree, region, view, sees):
         assert (LIVE_TITLE in body) is (sees == "live")
 
 
+# --- What each role reads of one page: the admin's views of a page by its id --------------------------
+# For a live page with a title waiting for review and an unpublished draft page of the region:
+# "full": the view answers 200 with the page's unpublished title. "refused": Wagtail's own refusal
+# (the role lacks the permission). "hidden": neither title; the draft page gets exactly the answer a
+# page that does not exist gets (not even its existence is confirmed), the live page Wagtail's
+# refusal (a choice of it: an error).
+
+PAGE_DETAIL_VIEWS = ("detail", "history", "revision", "compare", "view_draft", "workflow_history", "usage", "chosen")
+
+PAGE_DETAIL_MATRIX = """
+role             tree  region  detail  history revision compare view_draft workflow_history usage   chosen
+coordinator      fi    own     full    full    full     full    full       full             full    full
+coordinator      fi    other   hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+coordinator      sv    own     full    full    full     full    full       full             full    full
+coordinator      sv    other   hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+contributor      fi    own     full    full    full     full    full       full             full    full
+contributor      fi    other   hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+contributor      sv    own     full    full    full     full    full       full             full    full
+contributor      sv    other   hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+national_editor  fi    own     full    refused full     full    full       full/refused     refused full
+national_editor  fi    other   full    refused full     full    full       full/refused     refused full
+national_editor  sv    own     full    refused full     full    full       full/refused     refused full
+national_editor  sv    other   full    refused full     full    full       full/refused     refused full
+translator       fi    own     hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+translator       fi    other   hidden  hidden  hidden   hidden  hidden     hidden           hidden  hidden
+translator       sv    own     full    full    full     full    full       full             full    full
+translator       sv    other   full    full    full     full    full       full             full    full
+"""
+
+MISSING_PAGE_ID = 987654321
+
+
+def page_detail_cases():
+    header, rows = parse(PAGE_DETAIL_MATRIX)
+    assert header[3:] == list(PAGE_DETAIL_VIEWS)
+    for role, tree, region, *answers in rows:
+        yield pytest.param(role, tree, region, dict(zip(PAGE_DETAIL_VIEWS, answers, strict=True)),
+                           id=f"{role}-{tree}-{region}")
+
+
+def page_detail_url(view, page_id, revision_id=None):
+    """The admin URL of ``view`` for the page ``page_id`` (``revision_id``: one of its revisions)."""
+    pages = "wagtailadmin_pages"
+    return {
+        "detail": lambda: reverse("wagtailadmin_explore", args=(page_id,)),
+        "history": lambda: reverse(f"{pages}:history", args=(page_id,)),
+        "revision": lambda: reverse(f"{pages}:revisions_view", args=(page_id, revision_id)),
+        "compare": lambda: reverse(f"{pages}:revisions_compare", args=(page_id, "earliest", "latest")),
+        "view_draft": lambda: reverse(f"{pages}:view_draft", args=(page_id,)),
+        "workflow_history": lambda: reverse(f"{pages}:workflow_history", args=(page_id,)),
+        "usage": lambda: reverse(f"{pages}:usage", args=(page_id,)),
+        "chosen": lambda: f"{reverse('wagtailadmin_choose_page_chosen_multiple')}?id={page_id}",
+    }[view]()
+
+
+def answered_as_missing(client, response, view, page):
+    """``response`` is exactly what a page id that does not exist gets."""
+    missing = client.get(page_detail_url(view, MISSING_PAGE_ID, page.get_latest_revision().pk))
+    location = response.get("Location", "").replace(str(page.pk), str(MISSING_PAGE_ID))
+    return (response.status_code, location) == (missing.status_code, missing.get("Location", ""))
+
+
+def classify(client, response, view, page, unpublished_title):
+    """What ``response`` shows of ``page``: "full", Wagtail's refusal, "missing", or "LEAK"."""
+    json_answer = response.get("Content-Type", "").startswith("application/json")
+    body = json.dumps(response.json(), ensure_ascii=False) if json_answer else response.content.decode()
+    if response.status_code == 200 and unpublished_title in body:
+        return "full"
+    if unpublished_title in body or DRAFT_TITLE in body or PENDING_TITLE in body:
+        return "LEAK"
+    if response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home"):
+        return "refused" if was_refused(response) else "other"
+    if view == "chosen":  # a choice that is not offered: an error instead of the page's data
+        return "missing" if response.status_code != 200 else "other"
+    return "missing" if answered_as_missing(client, response, view, page) else "other"
+
+
+@pytest.mark.parametrize(("role", "tree", "region", "answers"), page_detail_cases())
+def test_page_detail_scope_matrix(client, role, tree, region, answers):
+    parent = region_page(tree, region)
+    author = make_member("contributor", REGION_CODES[region], username="kirjoittaja")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        live = make_practice(parent, title=LIVE_TITLE)
+        put_in_review(live, author, title=PENDING_TITLE)
+        draft = make_practice(parent, title=DRAFT_TITLE, publish=False, live=False)
+    client.force_login(make_member(role, "01" if role in ("coordinator", "contributor") else None))
+
+    seen = {}
+    for view in PAGE_DETAIL_VIEWS:
+        live_answer, draft_answer = (
+            classify(client, client.get(page_detail_url(view, page.pk, page.get_latest_revision().pk)), view, page,
+                     title)
+            for page, title in ((live, PENDING_TITLE), (draft, DRAFT_TITLE))
+        )
+        # "hidden": Wagtail's refusal for the live page (or "missing" for a choice), and for the
+        # unpublished page the very answer a page that does not exist gets.
+        hidden = draft_answer == "missing" and live_answer == ("missing" if view == "chosen" else "refused")
+        seen[view] = "hidden" if hidden else live_answer if live_answer == draft_answer else f"{live_answer}/{draft_answer}"
+    assert seen == answers
+
+
 def test_the_scope_matrices_cover_every_role_and_region():
     roles = ("coordinator", "contributor", "national_editor", "translator")
     _header, rows = parse(PROPOSAL_SCOPE_MATRIX)
     assert {(role, region) for role, region, *_ in rows} == {(r, g) for r in roles for g in ("own", "other")}
-    _header, rows = parse(PAGE_SCOPE_MATRIX)
-    assert {(role, tree, region) for role, tree, region, *_ in rows} == {
-        (r, t, g) for r in roles for t in ("fi", "sv") for g in ("own", "other")
-    }
+    for matrix in (PAGE_SCOPE_MATRIX, PAGE_DETAIL_MATRIX):
+        _header, rows = parse(matrix)
+        assert {(role, tree, region) for role, tree, region, *_ in rows} == {
+            (r, t, g) for r in roles for t in ("fi", "sv") for g in ("own", "other")
+        }
