@@ -114,8 +114,18 @@ def region_label(region) -> str:
     return NATIONAL if region is None else region.name_fi
 
 
+NATIONAL_REVIEW_NAME = "Valtakunnallinen – Nationell"
+
+
 def review_name(region) -> str:
-    return f"Review: {region_label(region)}"
+    """The name of a region's review task and workflow: the region in Finnish and Swedish.
+
+    Wagtail shows the name as is inside its translated phrases ("Lähetä tarkastettavaksi: Uusimaa –
+    Nyland", "Skicka för granskning: Uusimaa – Nyland"), so it holds no English and reads in both
+    admin languages; the phrase itself says that it is a review (see locale/*/django.po)."""
+    if region is None:
+        return NATIONAL_REVIEW_NAME
+    return " – ".join(dict.fromkeys(name for name in (region.name_fi, region.name_sv) if name))
 
 
 def role_group(role_key: str, region=None) -> Group:
@@ -195,10 +205,14 @@ def _sync_workflow(region, reviewers, pages, changes):
     if task is None:
         task = RegionReviewTask.objects.create(name=review_name(region), region=region)
         changes["tasks"] += 1
-    if not task.active or task.name != review_name(region):  # the name is a label; the region may be renamed
-        task.active, task.name = True, review_name(region)
-        task.save(update_fields=["active", "name"])
-        changes["tasks"] += 1
+    if not task.active:
+        task.active = True
+        task.save(update_fields=["active"])
+        changes["tasks reactivated"] += 1
+    if task.name != review_name(region):  # a label that follows the region's names: not a new task
+        task.name = review_name(region)
+        task.save(update_fields=["name"])
+        changes["task names"] += 1
     if set(task.groups.all()) != set(reviewers):
         task.groups.set(reviewers)
         changes["task groups"] += 1
@@ -207,10 +221,14 @@ def _sync_workflow(region, reviewers, pages, changes):
     if workflow is None:
         workflow = Workflow.objects.create(name=review_name(region))
         changes["workflows"] += 1
-    if not workflow.active or workflow.name != review_name(region):
-        workflow.active, workflow.name = True, review_name(region)
-        workflow.save(update_fields=["active", "name"])
-        changes["workflows"] += 1
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+        changes["workflows reactivated"] += 1
+    if workflow.name != review_name(region):
+        workflow.name = review_name(region)
+        workflow.save(update_fields=["name"])
+        changes["workflow names"] += 1
     steps = list(WorkflowTask.objects.filter(workflow=workflow).values_list("task_id", flat=True))
     if steps != [task.pk]:
         WorkflowTask.objects.filter(workflow=workflow).delete()

@@ -58,7 +58,7 @@ def test_renaming_a_region_keeps_its_coordinators(client, uusimaa):
     # setup_roles() relabels the same groups, task and workflow; members and grants stay.
     members = {key: set(group.user_set.values_list("pk", flat=True)) for key, group in groups.items()}
     assert coordinator.pk in members["coordinator"]
-    assert setup_roles() == {"group names": 2, "tasks": 1, "workflows": 1}
+    assert setup_roles() == {"group names": 2, "task names": 1, "workflow names": 1}  # relabelled, not new
     assert setup_roles() == {}
     for role in ROLES:
         group = role_group(role.key, region if role.per_region else None)
@@ -67,8 +67,8 @@ def test_renaming_a_region_keeps_its_coordinators(client, uusimaa):
     assert role_group("coordinator", region).name == "Coordinators: Uudenmaan maakunta"
     assert role_group("contributor", region).name == "Contributors: Uudenmaan maakunta"
     task = RegionReviewTask.objects.get(region=region)
-    assert task.name == "Review: Uudenmaan maakunta"
-    assert Workflow.objects.get(workflow_tasks__task=task).name == "Review: Uudenmaan maakunta"
+    assert task.name == "Uudenmaan maakunta – Nylands landskap"
+    assert Workflow.objects.get(workflow_tasks__task=task).name == "Uudenmaan maakunta – Nylands landskap"
     assert user_scope(coordinator).region_ids == {region.pk}
     assert client.get(reverse("wagtailadmin_pages:edit", args=[practice.pk])).status_code == 200
 

@@ -9,7 +9,7 @@ from wagtail.models import TaskState, WorkflowState
 from wagtail_localize.models import Translation
 
 from editorial.models import RegionReviewTask
-from editorial.roles import region_label, role_group
+from editorial.roles import review_name, role_group
 from editorial.testing import make_member, practice_form, put_in_review
 from practices.models import PracticePage, Region, RegionPage
 
@@ -82,7 +82,7 @@ def test_every_region_page_in_every_language_has_its_regions_review():
     assert region_pages.count() == 3 * (Region.objects.count() + 1)
     for page in region_pages:
         workflow = page.get_workflow()
-        assert workflow.name == f"Review: {region_label(page.region)}"
+        assert workflow.name == review_name(page.region)
         [task] = [task.specific for task in workflow.tasks]
         assert isinstance(task, RegionReviewTask) and task.region_id == page.region_id
         assert set(task.groups.all()) == {role_group("coordinator", page.region), role_group("national_editor")}
@@ -90,7 +90,7 @@ def test_every_region_page_in_every_language_has_its_regions_review():
 
 def test_a_practice_inherits_its_regions_workflow(uusimaa):
     practice = make_practice(uusimaa)
-    assert practice.get_workflow().name == "Review: Uusimaa"
+    assert practice.get_workflow().name == "Uusimaa – Nyland"
 
 
 # --- Four-eyes rule ----------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_changes_requested_reach_the_author_with_the_comment(client, uusimaa, co
 def test_the_swedish_tree_is_reviewed_by_the_regions_coordinators(client, uusimaa_sv, contributor, coordinator):
     pirkanmaa_coordinator = make_member("coordinator", "06", username="pirkanmaa")
     page = make_practice(uusimaa_sv, title="Språkcafé")
-    assert page.locale.language_code == "sv" and page.get_workflow().name == "Review: Uusimaa"
+    assert page.locale.language_code == "sv" and page.get_workflow().name == "Uusimaa – Nyland"
     mail.outbox.clear()
 
     task_state = submit(login(client, contributor), page, "Språkcafé på biblioteket")

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kb.csp.ContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "editorial.visibility.PageReadScopeMiddleware",  # admin URLs naming a page: only pages the user may read
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -135,6 +136,7 @@ LANGUAGE_CODE = "fi"
 LANGUAGES = [("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")]
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+WAGTAILADMIN_USER_LOGIN_FORM = "kb.admin_forms.LoginForm"  # translates the password label
 WAGTAIL_I18N_ENABLED = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Helsinki"
@@ -168,6 +170,8 @@ KB_INDEX_DRAIN_INTERVAL = env.INDEX_DRAIN_INTERVAL
 KB_ELASTICSEARCH_INDEX_PREFIX = env.ELASTICSEARCH_INDEX_PREFIX
 
 WAGTAIL_SITE_NAME = "KB"
+# Approval publishes as Wagtail does, after recording the review date of a practice (editorial/approval.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "editorial.approval.publish_reviewed"
 # No remote avatars: Wagtail would otherwise send a hash of every editor's email to gravatar.com from
 # the admin (the browser tests block and report any request to another host).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

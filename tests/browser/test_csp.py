@@ -89,7 +89,7 @@ def test_admin_screens_of_a_coordinator_cause_no_violations(watched, site):
 
     visit(page, log, f"/admin/pages/{fi['practice_id']}/edit/")
     # The preview panel frames the page being edited.
-    preview_toggle = page.get_by_role("button", name=re.compile("Toggle preview|Esikatsel"))
+    preview_toggle = page.get_by_role("button", name=re.compile("toggle preview|esikatsel", re.IGNORECASE))
     preview_toggle.click()
     preview = page.frame_locator("#w-preview-iframe")
     expect(preview.locator("h1")).to_contain_text(fi["practice_title"])

@@ -163,7 +163,7 @@ def test_coordinator_submits_a_practice_for_review(page, site):
     title = page.get_by_role("textbox", name=re.compile("^Otsikko|^Title"))
     expect(title).to_have_value(site.urls["fi"]["practice_title"])
     page.get_by_role("button", name="Lisää toimintoja").click()
-    submit = page.get_by_role("button", name=re.compile(r"^Lähetä työnkulkuun .*Uusimaa"))
+    submit = page.get_by_role("button", name=re.compile(r"^Lähetä tarkastettavaksi: Uusimaa – Nyland"))
     expect(submit).to_be_visible()
     submit.click()
     page.wait_for_load_state()
@@ -171,7 +171,7 @@ def test_coordinator_submits_a_practice_for_review(page, site):
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=site.urls["fi"]["practice_title"]))
     expect(row).to_contain_text(re.compile("tarkastettavana", re.IGNORECASE))
     page.goto(f"/admin/pages/{practice_id}/edit/")
-    expect(page.locator("body")).to_contain_text(re.compile(r"Review: Uusimaa"))
+    expect(page.locator("body")).to_contain_text(re.compile(r"Uusimaa – Nyland"))
 
 
 def test_on_a_phone_results_come_first_and_a_link_leads_to_the_filters(contexts, site):
