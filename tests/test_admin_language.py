@@ -31,10 +31,10 @@ from practices.models import Organisation, PracticePage
 pytestmark = pytest.mark.django_db
 
 # Words of Wagtail's and the project's English interface that are not Finnish or Swedish words.
-# Left out: words that are Finnish or Swedish too ("on", "all", "in", "man", "status", "filter").
+# Left out: words that are Finnish or Swedish too ("on", "all", "in", "man", "status", "filter", "block").
 ENGLISH_UI_WORDS = frozenset("""
     about account action actions active add added and any apply approve approved are author
-    available awaiting back been blank block blocks bold breadcrumb by cancel change changed changes
+    available awaiting back been blank blocks bold breadcrumb by cancel change changed changes
     characters child children choose chooser clear click close collapse collection collections comment
     comments confirm content copy could count create created current dashboard date delete deleted
     description document documents done down draft due duplicate edit edited editing edits email

@@ -29,7 +29,10 @@ INTERFACE_TEXT = """() => {
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const parent = node.parentElement;
-        if (parent && !parent.closest('script, style, noscript') && node.textContent.trim()) {
+        // Not interface text: the vendored date picker's markup for a range mode Wagtail does not use
+        // (its month and day names follow the language), and time-zone identifiers (IANA data).
+        if (parent && !parent.closest('script, style, noscript, .xdsoft_datetimepicker, select[name$="time_zone"]')
+            && node.textContent.trim()) {
             chunks.push(node.textContent.trim());
         }
     }
@@ -118,7 +121,9 @@ def walk(page, language, role, site, content) -> dict:
 
     # The practice editor with its action menu open: the workflow's actions are in it.
     page.goto(f"/admin/pages/{practice_id}/edit/")
-    page.get_by_role("button", name=labels["more actions"]).click()
+    more_actions = page.get_by_role("button", name=labels["more actions"])
+    if more_actions.count():  # a national editor may publish but not edit a region's practice
+        more_actions.click()
     found["practice editor"] = english_on(page, content)
 
     if role == "coordinator":
@@ -134,5 +139,6 @@ def walk(page, language, role, site, content) -> dict:
 @pytest.mark.parametrize("role", ["coordinator", "national_editor"])
 def test_editors_main_screens_have_no_english(contexts, site, content, language, role):
     page = editor_in(contexts, language)
-    assert walk(page, language, role, site, content) == {}
+    english = walk(page, language, role, site, content)
+    assert english == {}, "English on the editors' screens:\n" + json.dumps(english, indent=1, ensure_ascii=False)
     assert re.match(r"^(fi|sv)", page.evaluate("document.documentElement.lang")).group(1) == language
