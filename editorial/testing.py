@@ -69,3 +69,13 @@ def put_in_review(page, author, title=None):
     workflow.start(page, author)
     page.refresh_from_db()
     return page.current_workflow_task_state
+
+
+def speaking(user, language):
+    """``user`` with the admin in ``language`` (their Wagtail profile's preference)."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+    return user

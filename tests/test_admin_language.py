@@ -23,9 +23,8 @@ import wagtail.admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from wagtail.models import Page
-from wagtail.users.models import UserProfile
 
-from editorial.testing import make_member, practice_form, put_in_review
+from editorial.testing import make_member, practice_form, put_in_review, speaking
 from practices.models import Organisation, PracticePage
 
 pytestmark = pytest.mark.django_db
@@ -183,13 +182,6 @@ def walk(client, screens, role, content):
         if words:
             problems[name] = words
     return problems
-
-
-def speaking(user, language):
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page
 from wagtail.test.utils.form_data import inline_formset
-from wagtail.users.models import UserProfile
 
 from coordination.scope import stale_practices
-from editorial.testing import make_member, practice_form, put_in_review
+from editorial.testing import make_member, practice_form, put_in_review, speaking
 from practices.collation import sort_key
 from practices.forms import CHECKBOX_TAXONOMIES
 from practices.models import Organisation, PracticePage
@@ -26,13 +25,6 @@ from .factories import make_organisation, make_practice
 pytestmark = pytest.mark.django_db
 
 CHOOSER = "wagtailsnippetchoosers_practices_organisation"
-
-
-def speaking(user, language):
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
 
 
 @pytest.fixture

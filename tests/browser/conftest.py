@@ -102,10 +102,16 @@ def _manage(env, *args, capture=False):
 
 
 class Site:
-    def __init__(self, base_url, urls):
+    def __init__(self, base_url, urls, shell_env):
         self.base_url = base_url
         self.host = urlsplit(base_url).netloc
         self.urls = urls
+        self.shell_env = shell_env
+
+    def shell(self, code: str, marker: str):
+        """What ``code`` prints as JSON after ``marker``, run by `manage.py shell` on the site's database
+        (Playwright's event loop runs in the test process, and Django refuses queries next to it)."""
+        return json.loads(_manage(self.shell_env, "shell", "-c", code, capture=True).split(marker, 1)[1])
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -129,7 +135,7 @@ def site(browser_tools, tmp_path_factory):
     setup = {**common, "DJANGO_SETTINGS_MODULE": "kb.settings.dev", "DEBUG": "1"}
     _manage(setup, "migrate", "--noinput", "-v0")
     _manage(setup, "load_demo")
-    urls = json.loads(_manage(setup, "shell", "-c", DISCOVER_URLS, capture=True).split("KB-URLS ", 1)[1])
+    urls = Site(base_url, {}, setup).shell(DISCOVER_URLS, "KB-URLS ")
     production = {
         **common, "DJANGO_SETTINGS_MODULE": "kb.settings.production", "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "127.0.0.1",
@@ -156,7 +162,7 @@ def site(browser_tools, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not answer within {STARTUP_TIMEOUT} s", pytrace=False)
             time.sleep(0.3)
-        yield Site(base_url, urls)
+        yield Site(base_url, urls, setup)
     finally:
         server.terminate()
         try:

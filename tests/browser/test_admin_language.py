@@ -8,18 +8,13 @@ ignores are those of tests/test_admin_language.py, the content read from the sit
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from editorial.demo import DEMO_ACCOUNTS
 from tests.test_admin_language import english_words
-
-from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +45,6 @@ CONTENT_STRINGS = (
     "import json; from tests.test_admin_language import content_strings; "
     "print('KB-CONTENT ' + json.dumps(content_strings()))"
 )
-SHELL_TIMEOUT = 120  # seconds: Django's start and a few queries, on a busy machine
 ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS if account.region_code in (None, "01")}
 LABELS = {
     "fi": {"username": "Käyttäjätunnus", "password": "Salasana", "sign in": "Kirjaudu sisään",
@@ -61,19 +55,9 @@ LABELS = {
 
 
 @pytest.fixture(scope="session")
-def content(site, tmp_path_factory):
-    """The content strings of the site's own database, read by `manage.py shell` in a subprocess
-    (Playwright's event loop runs in this process, and Django refuses queries next to it)."""
-    database = tmp_path_factory.getbasetemp() / "kb-sitecurrent" / "db.sqlite3"  # the site's (mktemp's link)
-    assert database.exists(), f"the site's database is not at {database}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kb.settings.dev", "DEBUG": "1",
-           "DATABASE_URL": f"sqlite:///{database}"}
-    shell = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", CONTENT_STRINGS], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=SHELL_TIMEOUT, check=False,
-    )
-    assert shell.returncode == 0, shell.stderr[-4000:]
-    return json.loads(shell.stdout.split("KB-CONTENT ", 1)[1])
+def content(site):
+    """The content strings of the site's own database."""
+    return site.shell(CONTENT_STRINGS, "KB-CONTENT ")
 
 
 def editor_in(contexts, language):

@@ -8,15 +8,11 @@ body text lines stay readable (measured in the browser), and axe finds nothing, 
 """
 
 import json
-import os
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT
 from .helpers import describe, exact, run_axe, t
 
 pytestmark = pytest.mark.browser
@@ -25,7 +21,6 @@ WIDTHS = (1280, 390)
 FIRST_SCREEN = {"width": 1280, "height": 800}  # a laptop's first screen, browser chrome left out
 MAX_CHARACTERS_PER_LINE = 80
 ONLY_IN_FINNISH = "This practice is available only in Finnish. The description is shown in Finnish."
-SHELL_TIMEOUT = 120  # seconds: Django's start and a few queries, on a busy machine
 BROWSER_LOCALES = {"fi": "fi-FI", "sv": "sv-SE", "en": "en-GB"}
 
 # Printed as JSON by `manage.py shell` in the site's database: every live practice that exists only
@@ -76,19 +71,9 @@ LINE_LENGTH_JS = """(element) => {
 
 
 @pytest.fixture(scope="session")
-def finnish_only(site, tmp_path_factory):
-    """Title -> URLs of the demo's Finnish-only practices, read by `manage.py shell` in a subprocess
-    (Playwright's event loop runs in this process, and Django refuses queries next to it)."""
-    database = tmp_path_factory.getbasetemp() / "kb-sitecurrent" / "db.sqlite3"  # the site's (mktemp's link)
-    assert database.exists(), f"the site's database is not at {database}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kb.settings.dev", "DEBUG": "1",
-           "DATABASE_URL": f"sqlite:///{database}"}
-    shell = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", FINNISH_ONLY], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=SHELL_TIMEOUT, check=False,
-    )
-    assert shell.returncode == 0, shell.stderr[-4000:]
-    found = json.loads(shell.stdout.split("KB-FINNISH-ONLY ", 1)[1])
+def finnish_only(site):
+    """Title -> URLs of the demo's Finnish-only practices."""
+    found = site.shell(FINNISH_ONLY, "KB-FINNISH-ONLY ")
     assert found, "the demo content has no Finnish-only practice in a region translated into sv and en"
     return found
 
