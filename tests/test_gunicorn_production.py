@@ -104,6 +104,26 @@ class Server:
                 children.add(int(stat.parent.name))
         return children
 
+    def holding(self, sock):
+        """The worker that has accepted the connection ``sock`` (our client end), or None while it still
+        waits in the listening socket's queue: the server end's inode among a worker's open files."""
+        client_port = sock.getsockname()[1]
+        inode = None
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, remote_port = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+            if (local_port, remote_port) == (self.port, client_port) and fields[9] != "0":
+                inode = fields[9]
+        if inode is None:
+            return None
+        for pid in self.worker_pids():
+            try:
+                if any(link.readlink().name == f"socket:[{inode}]" for link in Path(f"/proc/{pid}/fd").iterdir()):
+                    return pid
+            except OSError:
+                continue  # a descriptor closed while we looked
+        return None
+
     def stop(self):
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -277,6 +297,12 @@ def hup_then_term(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     connection.connect()
     connection.sock.sendall(b"GET /fi/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    # A connection still in the listening socket's queue when TERM arrives is never accepted (the
+    # workers stop accepting) and is reset: that is not "under way". Wait until a worker holds it.
+    deadline = time.monotonic() + 60
+    while server.holding(connection.sock) is None:
+        assert time.monotonic() < deadline, f"no worker accepted the connection\n{server.log()[-3000:]}"
+        time.sleep(0.05)
     before_term = len(server.log())
     os.kill(master, signal.SIGTERM)
     deadline = time.monotonic() + 60
