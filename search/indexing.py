@@ -13,6 +13,7 @@ serialises index writers, so the version it hands out follows the order in which
 import html
 import re
 import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ def _stream_text(raw) -> list[str]:
     """Every piece of text in raw StreamField data (ids, types and numbers are skipped)."""
     if isinstance(raw, str):
         return [plain(raw)]
-    if isinstance(raw, list):
+    if isinstance(raw, Sequence):  # a list, or the RawDataView of a StreamField
         return [text for item in raw for text in _stream_text(item)]
     if isinstance(raw, dict):
         if "type" in raw and "value" in raw:

@@ -1,5 +1,7 @@
 """The index follows the content: publish, edit, unpublish, delete, move, translate, relabel, reindex."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -107,3 +109,10 @@ def test_a_search_takes_a_fixed_number_of_queries():
             run(**params)
         # the index token, the ids matching the text (with text only), the hits' documents
         assert len(queries) == expected, [q["sql"][:80] for q in queries]
+
+
+def test_the_how_it_works_sections_are_searchable(uusimaa):
+    """The StreamField's text is indexed (its raw data is a sequence view, not a list)."""
+    model = json.dumps([{"type": "paragraph", "value": "<p>Ohjaajat käyttävät kuvakortteja.</p>"}])
+    practice = make_practice(uusimaa, title="Keskustelukerho", model=model)
+    assert practice.title in titles(run(q="kuvakortteja"))
