@@ -3,7 +3,9 @@ filterable practice listing, and the practice editor's helpers (script, consent 
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,7 @@ from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail_localize.models import Translation
 
 from .forms import consent_notice
 from .models import (
@@ -113,7 +116,26 @@ class TaxonomyGroup(SnippetViewSetGroup):
 register_snippet(TaxonomyGroup)
 
 
+class LanguageVersionFilter(django_filters.ChoiceFilter):
+    """Which language versions the listing shows. By default one row per practice, its original (the
+    version the others are translated from), so the count is the number of practices, not of pages."""
+
+    def filter(self, queryset, value):
+        if value == "all":
+            return queryset
+        if value:
+            return queryset.filter(locale__language_code=value)
+        translated = Translation.objects.filter(source__object_id=OuterRef("translation_key"),
+                                                target_locale=OuterRef("locale"))
+        return queryset.exclude(Exists(translated))
+
+
 class PracticeFilterSet(PageFilterSet):
+    # Not named "locale": Wagtail's listing reads that parameter as a Locale (404 for "all").
+    versions = LanguageVersionFilter(
+        label=_("Language version"), empty_label=_("Original (one row per practice)"), widget=forms.RadioSelect,
+        choices=[*settings.LANGUAGES, ("all", _("All language versions"))],
+    )
     regions = django_filters.ModelMultipleChoiceFilter(
         label=_("Region where it runs"), queryset=Region.objects.all(), field_name="regions", distinct=True
     )
@@ -125,6 +147,9 @@ class PracticeFilterSet(PageFilterSet):
     class Meta:
         model = PracticePage
         fields = []
+
+    def _add_locale_filter(self):
+        """Wagtail's own language filter (all versions by default) is replaced by ``versions``."""
 
 
 class PracticeListingViewSet(PageListingViewSet):
