@@ -53,7 +53,7 @@ def content_changed():
             cursor.execute(f"INSERT INTO {CONTENT_STATE} (id, token) VALUES (1, %s)", [token])
 
 
-def _tokens() -> str:
+def content_tokens() -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT (SELECT token FROM {CONTENT_STATE} WHERE id = 1), "
                        f"(SELECT token FROM {INDEX_STATE} WHERE id = 1)")
@@ -71,10 +71,10 @@ def cache_key(request):
     parameters = "&".join(f"{name}={request.GET[name]}" for name in sorted(request.GET))
     where = "\0".join([request.scheme, request.get_host(), request.path, parameters, get_language() or "",
                        timezone.localdate().isoformat()])
-    return f"kb-page:{_tokens()}:{hashlib.sha256(where.encode()).hexdigest()}"
+    return f"kb-page:{content_tokens()}:{hashlib.sha256(where.encode()).hexdigest()}"
 
 
-def _cache_call(method, *args):
+def cache_call(method, *args):
     """A cache that fails (e.g. Redis down) costs speed, never the page: the visitor gets it rendered."""
     try:
         return method(*args)
@@ -89,7 +89,7 @@ class CachedPageMixin:
     def serve(self, request, *args, **kwargs):
         key = cache_key(request)
         if key is not None:
-            cached = _cache_call(cache.get, key)
+            cached = cache_call(cache.get, key)
             if cached is not None:
                 content, content_type = cached
                 response = HttpResponse(content, content_type=content_type)
@@ -104,6 +104,6 @@ class CachedPageMixin:
         # Only committed data, the same for every visitor, is kept.
         if (response.status_code == 200 and not connection.in_atomic_block and not response.cookies
                 and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")):
-            _cache_call(cache.set, key, (response.content, response["Content-Type"]), timeout())
+            cache_call(cache.set, key, (response.content, response["Content-Type"]), timeout())
         return response
 

@@ -9,7 +9,7 @@ then, through the redirect Wagtail creates on a slug change."""
 from django.conf import settings
 from django.core.cache import cache
 
-from .caching import _cache_call
+from .caching import cache_call
 from .models import InfoPage
 
 CACHE_SECONDS = 300
@@ -39,13 +39,13 @@ def find(language: str) -> dict:
 
 def service_pages(language: str) -> dict:
     """find(), from the cache when it is there."""
-    links = _cache_call(cache.get, _key(language))
+    links = cache_call(cache.get, _key(language))
     if links is None:
         links = find(language)
-        _cache_call(cache.set, _key(language), links, CACHE_SECONDS)
+        cache_call(cache.set, _key(language), links, CACHE_SECONDS)
     return links
 
 
 def forget():
     """Drop the cached links of every language."""
-    _cache_call(cache.delete_many, [_key(language) for language in LANGUAGES])
+    cache_call(cache.delete_many, [_key(language) for language in LANGUAGES])
