@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/v1/autocomplete/", search_views.autocomplete_api, name="autocomplete_api"),
     path("api/v1/openapi.json", search_views.openapi_schema, name="openapi_schema"),
     # Wagtail's sign-in form with failed-login throttling (kb/login_throttle.py), ahead of Wagtail's own.
+    # The open data files: one address for every language (the files carry their language).
+    path("open-data/", include("opendata.file_urls")),
     path("admin/login/", ThrottledLoginView.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -30,6 +32,10 @@ if settings.DEBUG:
 # Every public URL carries its language: /fi/…, /sv/…, /en/…; "/" redirects by the browser's preference.
 urlpatterns += i18n_patterns(
     path("search/", search_views.search_page, name="search"),
+    path("", include("insights.urls")),
+    path("", include("opendata.urls")),
+    path("", include("feeds.urls")),
+    path("", include("alerts.urls")),
     path("", include("coordination.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,

@@ -25,6 +25,10 @@ INSTALLED_APPS = [
     "search",
     "operations",
     "mailqueue",
+    "insights",
+    "opendata",
+    "feeds",
+    "alerts",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales
     "wagtail.contrib.redirects",
@@ -150,6 +154,8 @@ STATIC_ROOT = env.STATIC_ROOT or str(BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT or str(BASE_DIR / "media")
+# The open data dump (`manage.py export_open_data`), served at /open-data/ (docs/open-data.md).
+OPEN_DATA_ROOT = env.OPEN_DATA_ROOT or str(BASE_DIR / "var" / "open-data")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
