@@ -49,6 +49,7 @@ test-messages: install-test messages
 db: messages
 	$(MANAGE) migrate --noinput -v0
 	LOG_LEVEL=WARNING $(MANAGE) load_demo
+	$(MANAGE) export_open_data
 
 run: db
 	@echo "KB is starting at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"

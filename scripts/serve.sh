@@ -120,6 +120,7 @@ setup collectstatic --noinput -v0
 if [ -n "${ELASTICSEARCH_URL:-}" ]; then
   setup reindex
 fi
+setup export_open_data  # /open-data/ serves it; production regenerates it hourly (deploy/systemd/kb-open-data.timer)
 
 # --- The processes: the index worker and gunicorn, each in a session of its own, so Ctrl-C reaches
 # this script only and stop_all stops them in order --------------------------------------------------
