@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kb.client_ip import rate_limit_subject
+from kb.database import RETRY_AFTER_SECONDS, database_unavailable
 from kb.ratelimit import RateLimit
 from search.query import ascii_int
 
@@ -27,22 +28,7 @@ MAX_REQUEST_BYTES = 32 * 1024  # the form's fields at their maximum length fit i
 RATE_LIMIT = 5  # accepted proposals per IP address ...
 RATE_WINDOW_SECONDS = 60 * 60  # ... per hour
 PROPOSALS = RateLimit("proposals", RATE_LIMIT, RATE_WINDOW_SECONDS, fail_open=True)
-RETRY_AFTER_SECONDS = 30  # when the database cannot store a proposal (busy, locked, unreachable)
-# SQLite reports programming errors ("no such table") as OperationalError too: only these mean "busy".
-SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN",
-                      "SQLITE_READONLY", "SQLITE_PROTOCOL")
-
 logger = logging.getLogger(__name__)
-
-
-def _unavailable(error) -> bool:
-    """Whether a database error means "try again in a moment" (locked, busy, connection lost), not a bug."""
-    if isinstance(error, InterfaceError):
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    sqlite_name = getattr(error.__cause__, "sqlite_errorname", None)
-    return sqlite_name is None or sqlite_name.startswith(SQLITE_UNAVAILABLE)
 
 
 def _store(form) -> Proposal:
@@ -117,7 +103,7 @@ def propose(request):
         _store(form)
     except (OperationalError, InterfaceError) as error:
         PROPOSALS.release(subject)
-        if not _unavailable(error):
+        if not database_unavailable(error):
             raise
         # Nothing was stored (the transaction rolled back), so no email is sent and the attempt does
         # not count against the rate limit; the visitor gets the form back with everything typed.

@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from coordination import views
 from coordination.models import Proposal
-from coordination.views import RATE_LIMIT, RETRY_AFTER_SECONDS
+from coordination.views import RATE_LIMIT
 from editorial.testing import make_member
+from kb.database import RETRY_AFTER_SECONDS, database_unavailable
 from practices.models import PracticePage, TargetGroup, Theme
 
 pytestmark = pytest.mark.django_db
@@ -199,9 +200,10 @@ def test_oversize_requests_and_fields_are_rejected(client, coordinators):
     assert mail.outbox == []
 
 
-# The public form on a SQLite file of its own (tables straight from the models, a region, a theme and
-# a target group) with a busy timeout of 1 second: another connection holds the write lock while the
-# proposal is sent, then lets go and the same proposal is sent again.
+# A public form (the proposal form; tests/test_alerts.py sends the alert form) on a SQLite file of its
+# own (tables straight from the models, a region, a theme and a target group) with a busy timeout of
+# 1 second: another connection holds the write lock while the form is sent, then lets go and the same
+# form is sent again. Input: {"path", "form", "model" (the rows it stores)}.
 BUSY_DATABASE = """
 import json, sqlite3, sys, time
 import django
@@ -214,7 +216,6 @@ from django.core.management import call_command
 from django.test import Client
 from wagtail.models import Locale, Page, Site
 
-from coordination.models import Proposal
 from practices.models import Region, RegionPage, TargetGroup, Theme
 
 settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
@@ -227,20 +228,21 @@ root.add_child(instance=RegionPage(title="Uusimaa", slug="uusimaa", region=regio
 Theme.objects.create(code="language", name_fi="Kieli", name_sv="Språk", name_en="Language")
 TargetGroup.objects.create(code="adults", name_fi="Aikuiset", name_sv="Vuxna", name_en="Adults")
 
-data = json.loads(sys.stdin.read())
+request = json.loads(sys.stdin.read())
+path, data, stored = request["path"], request["form"], apps.get_model(request["model"]).objects
 client = Client()
 locker = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None, timeout=0)
 locker.execute("BEGIN IMMEDIATE")
 started = time.monotonic()
-busy = client.post("/fi/propose/", data, REMOTE_ADDR="10.0.0.1")
+busy = client.post(path, data, REMOTE_ADDR="10.0.0.1")
 waited = time.monotonic() - started
-stored_while_busy, emails_while_busy = Proposal.objects.count(), len(getattr(mail, "outbox", []))
+stored_while_busy, emails_while_busy = stored.count(), len(getattr(mail, "outbox", []))
 locker.execute("ROLLBACK")
-again = client.post("/fi/propose/", data, REMOTE_ADDR="10.0.0.1")
+again = client.post(path, data, REMOTE_ADDR="10.0.0.1")
 print(json.dumps({
     "status": busy.status_code, "retry_after": busy.get("Retry-After"), "html": busy.content.decode(),
     "waited": waited, "stored_while_busy": stored_while_busy, "emails_while_busy": emails_while_busy,
-    "status_again": again.status_code, "stored_again": Proposal.objects.count(),
+    "status_again": again.status_code, "stored_again": stored.count(),
 }))
 """
 BUSY_MESSAGE_FI = ("Ehdotustasi ei voitu tallentaa juuri nyt, koska palvelu on ruuhkautunut. Mitään kirjoittamaasi "
@@ -257,17 +259,23 @@ def assert_everything_typed_is_kept(html, data):
     assert html.count("checked") == 3  # the theme, the target group and the consent
 
 
-def test_a_busy_database_gives_a_503_that_keeps_everything_typed(tmp_path):
-    """A real lock on a real SQLite file, through the real view (in a subprocess: the suite's own
-    database is in memory or PostgreSQL, so this runs in both phases)."""
-    data = proposal_data(target_groups=["adults"], title="Kielikahvila & lukupiiri", phone="+358 40 765 4321")
+def send_while_busy(tmp_path, path, form, model):
+    """(the outcome, the subprocess's stderr) of BUSY_DATABASE: a real lock on a real SQLite file,
+    through the real view (in a subprocess: the suite's own database is in memory or PostgreSQL, so
+    this runs in both phases)."""
     environment = {k: v for k, v in os.environ.items() if k != "ELASTICSEARCH_URL"}
     environment.update(DJANGO_SETTINGS_MODULE="kb.settings.test", SQLITE_BUSY_TIMEOUT="1",
                        DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
-    result = subprocess.run([sys.executable, "-c", BUSY_DATABASE], input=json.dumps(data), capture_output=True,
-                            text=True, timeout=60, env=environment, cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "-c", BUSY_DATABASE],
+                            input=json.dumps({"path": path, "form": form, "model": model}), capture_output=True,
+                            text=True, timeout=120, env=environment, cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout)
+    return json.loads(result.stdout), result.stderr
+
+
+def test_a_busy_database_gives_a_503_that_keeps_everything_typed(tmp_path):
+    data = proposal_data(target_groups=["adults"], title="Kielikahvila & lukupiiri", phone="+358 40 765 4321")
+    outcome, stderr = send_while_busy(tmp_path, "/fi/propose/", data, "coordination.Proposal")
 
     assert outcome["status"] == 503 and outcome["retry_after"] == str(RETRY_AFTER_SECONDS)
     assert 0.9 <= outcome["waited"] < 10  # it waited for the busy timeout, then gave up
@@ -278,8 +286,8 @@ def test_a_busy_database_gives_a_503_that_keeps_everything_typed(tmp_path):
     assert 'name="csrfmiddlewaretoken"' in html  # it can be sent again as it is
     assert outcome["stored_while_busy"] == 0 and outcome["emails_while_busy"] == 0
     # What the operator sees: the error with its traceback.
-    assert "Could not store a proposal: the database is unavailable" in result.stderr
-    assert "OperationalError: database is locked" in result.stderr
+    assert "Could not store a proposal: the database is unavailable" in stderr
+    assert "OperationalError: database is locked" in stderr
     # Once the lock is gone, the same proposal goes through (the failed try did not count as sent).
     assert outcome["status_again"] == 302 and outcome["stored_again"] == 1
 
@@ -328,7 +336,7 @@ def test_a_bug_is_not_shown_as_a_busy_service(client, coordinators, monkeypatch)
 
 
 def test_which_database_errors_mean_unavailable():
-    unavailable = views._unavailable
+    unavailable = database_unavailable
     assert unavailable(django_error(OperationalError, sqlite_error("database is locked", "SQLITE_BUSY")))
     assert unavailable(django_error(OperationalError, sqlite_error("database table is locked", "SQLITE_LOCKED")))
     assert unavailable(django_error(OperationalError, sqlite_error("disk I/O error", "SQLITE_IOERR_WRITE")))
