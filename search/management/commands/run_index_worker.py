@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
+from alerts import digest as alert_digest
 from mailqueue import delivery as email_delivery
 from search import changelog, indexing
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "(with the administrative timeout; a cluster that is down is retried every few seconds). "
         "SIGTERM or Ctrl-C finishes the current batch and exits. Run one per site (more are safe). "
         "Each round also delivers the queued emails (as `manage.py send_queued_email` does), so one "
-        "worker process serves both."
+        "worker process serves both, and queues the saved-search alert digests that are due (every 10 minutes)."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 close_old_connections()
             report = changelog.drain(limit=batch, engine=engine)
             email_delivery.work()  # logs its own errors and never raises
+            alert_digest.work()  # due saved-search digests, every 10 minutes; logs its own errors
             if report.applied:
                 self.stdout.write(f"Applied {report.database} groups to the database index and "
                                   f"{report.engine} to Elasticsearch ({report.failed} waiting for a retry).")
