@@ -175,7 +175,7 @@ def test_the_page_loads_its_script_from_a_static_file_and_marks_the_parts_it_upd
     assert all(script.get("src") for script in scripts), "inline scripts are refused by the CSP"
     assert any(script["src"].endswith("js/search-facets.js") and script.has_attr("defer") for script in scripts)
     assert {part["id"] for part in page.select("[data-search-part]")} == {"search-chips", "search-results",
-                                                                          "search-facets"}
+                                                                          "search-facets", "search-take-away"}
     status = page.select_one("#search-status")
     assert status["role"] == "status" and not status.find_parent(attrs={"data-search-part": True})
     # Facet values are keyed by value, so the script updates the focused checkbox in place.

@@ -37,6 +37,8 @@ PUBLIC_PAGES = {
     "search-bad-input": (lambda site, lang: f"/{lang}/search/?q=%22unclosed", 400, None),
     "proposal-form": (lambda site, lang: f"/{lang}/propose/", 200, None),
     "proposal-errors": (lambda site, lang: f"/{lang}/propose/", 200, _submit_empty_proposal),
+    "programme": (lambda site, lang: f"/{lang}/programme/", 200, None),
+    "open-data": (lambda site, lang: f"/{lang}/open-data/", 200, None),
     "not-found": (lambda site, lang: f"/{lang}/no-such-page/", 404, None),
 }
 
