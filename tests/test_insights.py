@@ -357,13 +357,13 @@ def test_a_few_queries_not_one_per_cell(django_assert_max_num_queries):
         public_figures("fi")
 
 
-def test_ten_thousand_practices_take_a_few_queries_and_under_two_seconds(django_assert_max_num_queries):
+def test_ten_thousand_practices_take_a_few_grouped_queries(django_assert_max_num_queries):
     """10,000 synthetic practices in the index (3 languages, 8 facet values each), inside the test's
-    transaction: computing every figure stays a few grouped queries and fast. The documents point at
+    transaction: computing every figure stays a few grouped queries (a count, not a timing: speed is for
+    benchmarks, and a timed test flakes on a busy machine). The documents point at
     page ids that do not exist (foreign keys are checked at commit, which never comes: they are
     deleted before the test ends)."""
     import random
-    import time
     import uuid
 
     from django.db import connection
@@ -394,15 +394,11 @@ def test_ten_thousand_practices_take_a_few_queries_and_under_two_seconds(django_
                 facets.append(SearchFacetValue(document=document, locale=document.locale, facet=facet, value=value))
         SearchFacetValue.objects.bulk_create(facets, batch_size=5000, ignore_conflicts=True)
         index_changed()  # as every index writer does: the cached figures are out of date
-        started = time.perf_counter()
         with django_assert_max_num_queries(20):
             figures = by_key(public_figures("fi"))
-        elapsed = time.perf_counter() - started
-        print(f"10,000 practices: every figure in {elapsed * 1000:.0f} ms")
         assert values(figures["freshness"])["all"][0] >= 10_000
         coverage = figures["coverage"]
         assert values(coverage)["national"][coverage.column_keys.index(themes[0])] >= 10_000
-        assert elapsed < 2.0
     finally:
         documents = SearchDocument._meta.db_table
         with connection.cursor() as cursor:
