@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from alerts import digest
 from alerts.models import Subscription
 from alerts.views import CONFIRMATIONS, SUBSCRIPTIONS
-from search.models import IndexChange
 from kb.database import RETRY_AFTER_SECONDS
+from search.models import IndexChange
 from tests.factories import make_practice
 from tests.test_proposals import send_while_busy
 
