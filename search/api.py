@@ -10,6 +10,7 @@ from .breaker import elasticsearch_breaker
 from .facets import FACETS, FACETS_BY_NAME, value_labels
 from .models import SearchDocument
 from .query import LANGUAGES, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, OPERATORS, SORTS, InvalidSearch
+from .typos import corrected_text
 
 # Facet name -> key of its codes in each result.
 RESULT_KEYS = {
@@ -48,7 +49,9 @@ def result_json(result, request) -> dict:
         "backend": result.backend,
         "degraded": result.degraded,
         "analyzer": result.analyzer,
+        # No result as typed: the words corrected (typed -> vocabulary word) and the query searched instead.
         "corrections": result.corrections,
+        "corrected_query": corrected_text(result.typed_text, result.corrections) if result.corrections else None,
         # How the answer was made: an operator's first look when results seem wrong or slow.
         "diagnostics": {
             "backend": result.backend,
@@ -150,8 +153,10 @@ def openapi_schema(request) -> dict:
                           {"type": "integer", "minimum": 1}),
                     param("page_size", "Results per page.", {"type": "integer", "minimum": 1,
                                                              "maximum": MAX_PAGE_SIZE}),
-                    param("literal", "1: municipality names in q stay search words; by default they become "
-                                     "the municipality filter (reported as interpreted).",
+                    param("literal", "1: q is searched as typed: municipality names stay search words (by "
+                                     "default they become the municipality filter, reported as interpreted) "
+                                     "and words are not corrected (by default, when nothing is found, unknown "
+                                     "words are corrected: reported as corrections and corrected_query).",
                           {"type": "string", "enum": ["0", "1"]}),
                     param("neighbours", "1: every selected region, and the region of every selected "
                                         "municipality, plus the neighbouring regions.",

@@ -27,6 +27,7 @@ from .analysis import analyse_text
 from .backends.facet_matrix import STATE
 from .facets import FACETS, facet_values, value_labels
 from .models import SearchDocument, SearchFacetValue, SearchTerm
+from .typos import vocabulary_words
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
@@ -99,11 +100,12 @@ def build_document(page, locale: str, region_urls: dict):
     summary = " ".join(part for part in (page.summary, page.plain_summary) if part)
     body = " ".join([*(plain(getattr(page, name)) for name in BODY_FIELDS),
                      *_stream_text(page.model.raw_data)])
+    meta = _meta_text(page, locale)
     analysed = {
         "title": analyse_text(language, page.title),
         "summary": analyse_text(language, summary),
         "body": analyse_text(language, body),
-        "meta": analyse_text(locale, _meta_text(page, locale)),
+        "meta": analyse_text(locale, meta),
     }
     extra = set().union(*(text.extra for text in analysed.values()))
     document = SearchDocument(
@@ -116,8 +118,8 @@ def build_document(page, locale: str, region_urls: dict):
         body_terms=analysed["body"].positional(), meta_terms=analysed["meta"].positional(),
         extra_terms=" ".join(sorted(extra)),
     )
-    vocabulary = {term for text in analysed.values() for term in text.primary} | extra
-    return document, vocabulary
+    # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
+    return document, vocabulary_words(page.title, summary, body, meta)
 
 
 def documents_for_group(pages):
@@ -174,7 +176,7 @@ def index_version() -> int:
 
 
 def write_documents(built, version: int):
-    """Save documents, their facet rows, full-text rows and vocabulary, in bulk."""
+    """Save documents, their facet rows, full-text rows and vocabulary (words as written), in bulk."""
     if not built:
         return
     for document, _vocabulary in built:
@@ -193,9 +195,9 @@ def write_documents(built, version: int):
     )
     _write_fulltext(documents)
     SearchTerm.objects.bulk_create(
-        [SearchTerm(locale=document.locale, term=term[:100])
-         for document, (_doc, vocabulary) in zip(documents, built, strict=True) for term in vocabulary],
-        ignore_conflicts=True, batch_size=2000,
+        [SearchTerm(document=document, locale=document.locale, term=word)
+         for document, (_doc, vocabulary) in zip(documents, built, strict=True) for word in vocabulary],
+        batch_size=2000,
     )
 
 
@@ -220,7 +222,7 @@ def _write_fulltext(documents):
 
 
 def delete_documents(documents):
-    """Delete documents with their facet and full-text rows in three statements (no per-row signals)."""
+    """Delete documents with their facet, vocabulary and full-text rows (no per-row signals)."""
     ids = list(documents.values_list("pk", flat=True))
     if not ids:
         return
@@ -229,6 +231,7 @@ def delete_documents(documents):
             chunk = ids[start:start + 500]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
+            cursor.execute(f"DELETE FROM kb_search_searchterm WHERE document_id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             if connection.vendor == "sqlite":
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
@@ -253,8 +256,7 @@ def rebuild_index(progress=None, chunk=100) -> int:
     change log go on meanwhile (each waits for one chunk at most), and a search sees each group
     either before or after, never half. Returns the number of documents."""
     keys = sorted(indexed_keys(), key=str)
-    terms_before = set(SearchTerm.objects.values_list("pk", flat=True))
-    made, vocabulary, region_urls = 0, {}, {}
+    made, region_urls = 0, {}
     for start in range(0, len(keys), chunk):
         batch = keys[start:start + chunk]
         with transaction.atomic():
@@ -266,19 +268,7 @@ def rebuild_index(progress=None, chunk=100) -> int:
             built = [build_document(page, locale, region_urls) for pages in groups.values()
                      for locale, page in documents_for_group(pages)]
             write_documents(built, version)
-        for document, terms in built:
-            vocabulary.setdefault(document.locale, set()).update(term[:100] for term in terms)
         made += len(built)
         if progress:
             progress(min(start + chunk, len(keys)), len(keys))
-    _prune_vocabulary(vocabulary, terms_before)
     return made
-
-
-def _prune_vocabulary(vocabulary, candidates):
-    """Forget terms no document has any more (typo correction must not suggest them); only terms
-    that existed before the rebuild, since edits meanwhile may have added new ones."""
-    stale = [pk for pk, locale, term in SearchTerm.objects.values_list("pk", "locale", "term")
-             if pk in candidates and term not in vocabulary.get(locale, ())]
-    for start in range(0, len(stale), 500):
-        SearchTerm.objects.filter(pk__in=stale[start:start + 500]).delete()

@@ -69,13 +69,17 @@ class SearchFacetValue(models.Model):
 
 
 class SearchTerm(models.Model):
-    """The vocabulary per locale: what typo-tolerant search may correct a word to."""
+    """One word of a document's text as written (folded, letters only): the vocabulary per locale
+    that typo correction draws on (search.typos). A row per document, so the vocabulary leaves with
+    the documents and the number of documents with a word is a count."""
 
-    locale = models.CharField(max_length=8)
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="+")
+    locale = models.CharField(max_length=8)  # copied from the document: lookups need no join
     term = models.CharField(max_length=100)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["locale", "term"], name="unique_term_per_locale")]
+        constraints = [models.UniqueConstraint(fields=["document", "term"], name="unique_term_per_document")]
+        indexes = [models.Index(fields=["locale", "term"], name="search_term_lookup")]
 
     def __str__(self):
         return self.term

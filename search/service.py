@@ -3,7 +3,8 @@
 ``search(request)`` first reads municipality names typed in the text as the municipality filter
 and widens the place filters with neighbours=1 (search.interpret), then picks the backend
 (Elasticsearch when configured, answering and its circuit breaker closed, else the database),
-retries with corrected words when nothing matched (kept only if they find something), and returns
+retries with corrected words when nothing matched (search.typos: the first of a few corrected texts
+that finds something with the request's filters; none with literal=1), and returns
 hits with highlighted snippets, the exact total, every facet's disjunctive buckets with labels and,
 when nothing was found, the wider searches that would find something. A hit whose page is no
 longer live is never shown, however stale an index is: the page of hits is checked against the
@@ -26,6 +27,7 @@ from .highlight import snippet
 from .interpret import MAX_ALTERNATIVES, Alternative, alternatives, interpret, widen
 from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
+from .typos import corrected_text, corrections
 
 # What a hit shows: the analysed terms and the vector stay in the database.
 HIT_FIELDS = ("page_id", "url", "title", "summary", "body_text", "language", "is_fallback", "facets",
@@ -63,7 +65,8 @@ class SearchResult:
     totals_without: dict[str, int]
     backend: str
     degraded: bool = False  # Elasticsearch failed; the database answered
-    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> corrected term
+    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> corrected word (both folded)
+    corrected_text: str = ""  # with corrections: the text searched instead of request.text
     requests: int = 0
     analyzer: str = ""
     suppressed: int = 0  # hits left out because their page is no longer live (a stale index)
@@ -102,17 +105,18 @@ def _run(request: SearchRequest, parsed: ParsedQuery, budget: float | None):
     return backend.search(request, parsed), backend.name, engine is not None
 
 
-def _corrected(request: SearchRequest, parsed: ParsedQuery):
-    """The query with unknown words replaced by close vocabulary terms (typo tolerance)."""
-    backend, corrections, words = DatabaseBackend(), {}, []
-    for word in parsed.words:
-        similar = [term for alternative in word[:1] for term in backend.similar_terms(request.locale, alternative)]
-        if similar:
-            corrections[word[0]] = similar[0]
-            words.append(tuple(dict.fromkeys(word + tuple(similar))))
-        else:
-            words.append(word)
-    return ParsedQuery(words=words, phrases=parsed.phrases, operator=parsed.operator), corrections
+def _corrected(request: SearchRequest, effective: SearchRequest, budget: float | None):
+    """(the first corrected search that finds something with the request's filters, or None, and the
+    round trips used). The corrected text is parsed like typed text, so it matches alike everywhere."""
+    requests = 0
+    for replacements in corrections(request.locale, request.text):
+        text = corrected_text(request.text, replacements)
+        parsed = parse_query(request.locale, text, request.operator)
+        raw, backend, degraded = _run(effective, parsed, budget)
+        requests += raw.requests
+        if raw.total:  # never "results for" words that find nothing either
+            return (raw, backend, degraded, parsed, replacements, text), requests
+    return None, requests
 
 
 def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
@@ -123,16 +127,12 @@ def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
     parsed = parse_query(request.locale, request.text, request.operator)
     raw, backend, degraded = _run(effective, parsed, budget)
     requests = raw.requests
-    corrections = {}
-    if raw.total == 0 and parsed.words:
-        corrected, corrections = _corrected(request, parsed)
-        if corrections:
-            retried, retried_backend, retried_degraded = _run(effective, corrected, budget)
-            requests += retried.requests
-            if retried.total:  # never "similar words" that find nothing either
-                raw, backend, degraded, parsed = retried, retried_backend, retried_degraded, corrected
-            else:
-                corrections = {}
+    replacements, text = {}, ""
+    if raw.total == 0 and not parsed.is_empty and not request.literal:  # literal=1: the text as typed
+        corrected, extra = _corrected(request, effective, budget)
+        requests += extra
+        if corrected:
+            raw, backend, degraded, parsed, replacements, text = corrected
     wider = []
     if raw.total == 0:
         wider, extra = _alternatives(request, budget)
@@ -144,7 +144,8 @@ def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
     hits = _hits(raw, parsed, request)
     return SearchResult(
         request=request, total=raw.total, hits=hits, facets=_buckets(raw, request),
-        totals_without=raw.totals_without, backend=backend, degraded=degraded, corrections=corrections,
+        totals_without=raw.totals_without, backend=backend, degraded=degraded, corrections=replacements,
+        corrected_text=text,
         requests=requests + bool(raw.ids), analyzer=analyzer_name(request.locale),
         suppressed=len(raw.ids) - len(hits), typed_text=typed_text,
         recognised=recognised.codes if recognised else (), added_regions=added_regions, alternatives=wider,

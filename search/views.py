@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,6 +19,7 @@ from .map import region_map
 from .places import municipalities
 from .query import InvalidSearch, parse_request
 from .service import search as run_search
+from .typos import corrected_parts
 
 HTML_PAGE_SIZE = 20
 
@@ -41,7 +43,7 @@ def search_page(request):
     result = run_search(search_request)
     context.update(result=result, search_request=search_request, facet_groups=_facet_groups(result),
                    chips=_chips(result, request.GET), suggestion=_suggestion(result, request.GET),
-                   interpretation=_interpretation(result),
+                   interpretation=_interpretation(result), correction=_correction(result, request.GET),
                    region_map=region_map(result, lambda code: _toggled(request.GET, "region", code)))
     return render(request, "search/search.html", context)
 
@@ -69,6 +71,20 @@ def _interpretation(result):
                           "text": alternative.request.text}
                          for alternative in result.alternatives],
     }
+
+
+def _correction(result, params):
+    """With corrected words: the text searched, its corrected words emphasised, and the link that
+    searches the text as typed (literal=1: no correction), filters kept."""
+    if not result.corrections:
+        return None
+    as_typed = params.copy()
+    as_typed.pop("page", None)
+    as_typed["literal"] = "1"
+    parts = corrected_parts(result.request.text, result.corrections)
+    return {"text": format_html_join("", "{}", ((format_html("<strong>{}</strong>", piece) if corrected else piece,)
+                                                for piece, corrected in parts)),
+            "typed": result.request.text, "url": "?" + as_typed.urlencode()}
 
 
 def _facet_groups(result):

@@ -311,7 +311,7 @@ def test_no_similar_words_message_when_they_find_nothing_either(client):
     result = run("fi", q="kielikahvila tampere", literal="1")
     assert result.total == 0 and result.corrections == {}
     html = client.get("/en/search/", {"q": "kielikahvila tampere", "literal": "1"}).content.decode()
-    assert "similar words" not in html
+    assert "Showing results for" not in html
     assert "All of Finland" not in html  # no place filter: nothing wider to offer
     typo = run("fi", q="kielikahvilla")
     assert typo.total > 0 and typo.corrections  # a correction that finds something is still shown

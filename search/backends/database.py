@@ -88,24 +88,3 @@ class DatabaseBackend:
         return RawResult(total=full.bit_count(), ids=ids, counts=counts,
                          totals_without={facet: without(facet).bit_count() for facet in chosen},
                          requests=1 + (text_ids is not None) + 2 * rebuilt)
-
-    # --- typo tolerance -----------------------------------------------------------------------------
-    def similar_terms(self, locale: str, term: str, limit: int = 3) -> list[str]:
-        """Vocabulary terms within Elasticsearch-style AUTO edit distance of an unknown ``term``.
-        PostgreSQL preselects candidates by trigram similarity (pg_trgm); SQLite by first letter and
-        length. A term the vocabulary knows is not corrected."""
-        from ..typos import close_terms
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM kb_search_searchterm WHERE locale = %s AND term = %s", [locale, term])
-            if cursor.fetchone():
-                return []
-            if self.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT term FROM kb_search_searchterm WHERE locale = %s AND term %% %s"
-                    " ORDER BY similarity(term, %s) DESC, term LIMIT 50", [locale, term, term])
-            else:
-                cursor.execute(
-                    "SELECT term FROM kb_search_searchterm WHERE locale = %s AND substr(term, 1, 1) = %s"
-                    " AND length(term) BETWEEN %s AND %s", [locale, term[:1], len(term) - 2, len(term) + 2])
-            return close_terms(term, [row[0] for row in cursor.fetchall()], limit)
