@@ -23,7 +23,7 @@ from wagtail.models import Page
 from practices.collation import sort_key
 from practices.models import PracticePage
 
-from .analysis import analyse_text
+from .analysis import analyse_text, surface_words
 from .backends.facet_matrix import STATE
 from .facets import FACETS, facet_values, value_labels
 from .models import SearchDocument, SearchFacetValue, SearchTerm
@@ -116,7 +116,7 @@ def build_document(page, locale: str, region_urls: dict):
         facets=facet_values(page),
         title_terms=analysed["title"].positional(), summary_terms=analysed["summary"].positional(),
         body_terms=analysed["body"].positional(), meta_terms=analysed["meta"].positional(),
-        extra_terms=" ".join(sorted(extra)),
+        extra_terms=" ".join(sorted(extra)), surface_terms=surface_words(f"{page.title} {summary}"),
     )
     # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
     return document, vocabulary_words(page.title, summary, body, meta)
@@ -214,8 +214,8 @@ def _write_fulltext(documents):
                 "UPDATE kb_search_searchdocument SET vector ="
                 " setweight(to_tsvector('simple', title_terms), 'A')"
                 " || setweight(to_tsvector('simple', summary_terms), 'B')"
-                " || setweight(to_tsvector('simple', meta_terms), 'C')"
-                " || setweight(to_tsvector('simple', body_terms || ' ' || extra_terms), 'D')"
+                " || setweight(to_tsvector('simple', body_terms), 'C')"
+                " || setweight(to_tsvector('simple', meta_terms || ' ' || extra_terms), 'D')"
                 " WHERE id = ANY(%s)",
                 [[d.pk for d in documents]],
             )

@@ -34,6 +34,7 @@ class SearchDocument(models.Model):
     body_terms = models.TextField()
     meta_terms = models.TextField()  # organisation names, municipalities, taxonomy labels
     extra_terms = models.TextField()  # other readings and compound parts
+    surface_terms = models.TextField(default="")  # the title's and summary's words as written (ranking)
     vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
     # The index version this document was written under (SearchIndexState.version): Elasticsearch
     # stores it as an external version, so an older write can never replace a newer one there.

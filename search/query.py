@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .analysis import analyse_text, is_stop_word, query_terms, tokenize
+from .analysis import analyse_text, fold, is_stop_word, is_word, query_splits, query_terms, tokenize
 from .facets import FACETS, FACETS_BY_NAME, clear_label_cache, value_labels
 from .places import municipalities
 
@@ -68,6 +68,16 @@ class ParsedQuery:
     words: list[tuple[str, ...]] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)
     operator: str = "and"
+    # A compound word's readings as two separate words (search.analysis.query_splits): the word also
+    # matches a document that has both, ranked below the documents that have the word itself.
+    splits: dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], ...]] = field(default_factory=dict)
+    # Ranking only: each pair of adjacent words (their terms) and the terms of the compound they make
+    # when written together ("child care" -> childcare; () if none). Documents having every pair
+    # close together, or as that compound, get a bonus.
+    pairs: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    # Ranking only: the words as typed (folded); a document whose title or summary has them all in
+    # exactly that form gets a bonus.
+    surfaces: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -94,11 +104,28 @@ def parse_query(locale: str, text: str, operator: str = "and") -> ParsedQuery:
             parsed.words.append(_alternatives(locale, tokenize(phrase)[0]))
         elif terms:
             parsed.phrases.append(terms)
+    previous = None
     for word in tokenize(_PHRASE.sub(" ", text)):
         if not is_stop_word(locale, word):
-            parsed.words.append(_alternatives(locale, word))
+            alternatives = _alternatives(locale, word)
+            parsed.words.append(alternatives)
+            # In every language, as the terms: an untranslated practice is searched in its own.
+            splits = tuple(dict.fromkeys(split for language in (locale, *LANGUAGES)
+                                         for split in query_splits(language, word)))
+            if splits:
+                parsed.splits[alternatives] = splits
+            if previous is not None:
+                parsed.pairs.append((previous[1], alternatives, _joined(locale, previous[0] + word)))
+            previous = (word, alternatives)
+            parsed.surfaces.append(fold(word))
     parsed.words = list(dict.fromkeys(parsed.words))
     return parsed
+
+
+def _joined(locale: str, compound: str) -> tuple[str, ...]:
+    """The terms of two words written as one, in the languages where that is a word."""
+    return tuple(dict.fromkeys(term for language in (locale, *LANGUAGES) if is_word(language, compound)
+                               for term in query_terms(language, compound)))
 
 
 def _alternatives(locale: str, word: str) -> tuple[str, ...]:

@@ -178,6 +178,7 @@ def _hits(raw: RawResult, parsed: ParsedQuery, request: SearchRequest) -> list[H
     else:
         documents = SearchDocument.objects.only(*HIT_FIELDS).filter(page__live=True).in_bulk(raw.ids)
     wanted = {term for word in parsed.words for term in word} | {t for phrase in parsed.phrases for t in phrase}
+    wanted |= {term for splits in parsed.splits.values() for split in splits for side in split for term in side}
     hits = []
     for pk in raw.ids:
         document = documents.get(pk)

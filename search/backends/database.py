@@ -7,6 +7,8 @@ disjunctive counts, the total, the totals without each selection and the page of
 ANDs, ORs and popcounts of Python ints.
 """
 
+from dataclasses import replace
+
 from django.db import connection
 
 from ..facets import FACETS, sync_labels
@@ -14,17 +16,48 @@ from ..query import ParsedQuery, SearchRequest
 from .base import RawResult
 from .facet_matrix import DOCUMENTS, matrix_for
 
-# Column weights: title > summary > organisations and labels > body > other readings.
-SQLITE_BM25 = "bm25(search_fts, 10.0, 5.0, 1.0, 2.0, 0.5)"
+# Field weights: title > summary (with the plain-language summary) > body > organisations, places and
+# taxonomy labels > other readings and compound parts. PostgreSQL's vector has four weights: A title,
+# B summary, C body, D labels and other readings; ts_rank lists them {D, C, B, A}.
+SQLITE_BM25 = "bm25(search_fts, 10.0, 5.0, 1.0, 0.8, 0.5)"
+POSTGRES_WEIGHTS = "{0.06, 0.1, 0.5, 1.0}"
+SEPARATE_WORDS = "{title summary body}"  # SQLite columns of the words as written (not labels, not readings)
 
 
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _sqlite_terms(terms) -> str:
+    return "(" + " OR ".join(_quoted(term) for term in terms) + ")"
+
+
+def _sqlite_word(parsed: ParsedQuery, word) -> str:
+    """FTS5: the word's terms, or the sides of one of a compound's splits as separate words anywhere
+    in the title, summary or body."""
+    options = [_sqlite_terms(word)]
+    options += ["(" + " AND ".join(f"{SEPARATE_WORDS} : {_sqlite_terms(side)}" for side in split) + ")"
+                for split in parsed.splits.get(word, ())]
+    return "(" + " OR ".join(options) + ")"
+
+
+CLOSE = 2  # words between two query words that still count as "close together"
+CLOSE_BONUS = 2.0  # the score of a document having every pair of query words close, multiplied
+EXACT_BONUS = 1.5  # … having every query word in its title or summary exactly as typed
+
+
+def sqlite_close(parsed: ParsedQuery) -> str:
+    """FTS5: every pair of adjacent query words close together in one field, or written as one compound."""
+    groups = []
+    for first, second, joined in parsed.pairs:
+        near = "{title summary body meta} : NEAR(" + f"{_quoted(first[0])} {_quoted(second[0])}, {CLOSE})"
+        groups.append("(" + " OR ".join([near] + ([_sqlite_terms(joined)] if joined else [])) + ")")
+    return " AND ".join(groups)
+
+
 def sqlite_match(parsed: ParsedQuery) -> str:
     """An FTS5 query: each word as (alternative OR alternative), phrases on positional columns."""
-    groups = ["(" + " OR ".join(_quoted(term) for term in word) + ")" for word in parsed.words]
+    groups = [_sqlite_word(parsed, word) for word in parsed.words]
     groups += ["{title summary body meta} : " + _quoted(" ".join(phrase)) for phrase in parsed.phrases]
     return f" {parsed.operator.upper()} ".join(groups)
 
@@ -33,9 +66,30 @@ def _ts_term(term: str) -> str:
     return "'" + term.replace("'", "''").replace("\\", "") + "'"
 
 
+def _ts_terms(terms) -> str:
+    return "(" + " | ".join(_ts_term(term) for term in terms) + ")"
+
+
+def _postgres_word(parsed: ParsedQuery, word) -> str:
+    options = [_ts_terms(word)]
+    options += ["(" + " & ".join("(" + " | ".join(_ts_term(term) + ":ABC" for term in side) + ")" for side in split)
+                + ")" for split in parsed.splits.get(word, ())]
+    return "(" + " | ".join(options) + ")"
+
+
+def postgres_close(parsed: ParsedQuery) -> str:
+    """As ``sqlite_close``: "b follows a, or a follows b, at a distance of 1 to CLOSE + 1"."""
+    groups = []
+    for first, second, joined in parsed.pairs:
+        a, b = _ts_term(first[0]), _ts_term(second[0])
+        options = [f"{x} <{distance}> {y}" for distance in range(1, CLOSE + 2) for x, y in ((a, b), (b, a))]
+        groups.append("(" + " | ".join(options + ([_ts_terms(joined)] if joined else [])) + ")")
+    return " & ".join(groups)
+
+
 def postgres_match(parsed: ParsedQuery) -> str:
     """A to_tsquery('simple', …) expression equivalent to ``sqlite_match``."""
-    groups = ["(" + " | ".join(_ts_term(term) for term in word) + ")" for word in parsed.words]
+    groups = [_postgres_word(parsed, word) for word in parsed.words]
     groups += ["(" + " <-> ".join(_ts_term(term) for term in phrase) + ")" for phrase in parsed.phrases]
     return (" & " if parsed.operator == "and" else " | ").join(groups)
 
@@ -46,17 +100,41 @@ class DatabaseBackend:
         self.name = self.vendor
 
     def _text_ids(self, cursor, request: SearchRequest, parsed: ParsedQuery, ranked: bool) -> list[int]:
-        """Ids of the documents matching the text, by relevance (ties by id) when ``ranked``."""
-        if self.vendor == "sqlite":
-            order = f" ORDER BY {SQLITE_BM25}, d.id" if ranked else ""
+        """Ids of the documents matching the text, by relevance when ``ranked``: the documents having
+        every word itself before those matching a compound only through its parts written apart, then
+        by the weighted score with its bonuses (words close together, words exactly as typed), the most
+        recently published first among equals."""
+        sqlite = self.vendor == "sqlite"
+        match = sqlite_match(parsed) if sqlite else postgres_match(parsed)
+        params, order = [match, request.locale], ""
+        if ranked:
+            whole_words = ""
+            if parsed.splits:
+                own = replace(parsed, splits={})
+                whole_words = ("d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) DESC, " if sqlite
+                               else "d.vector @@ to_tsquery('simple', %s) DESC, ")
+                params.append(sqlite_match(own) if sqlite else postgres_match(own))
+            # ts_rank's normalisation 1 divides by 1 + log(length): a long text does not win by repetition,
+            # as bm25's length normalisation on SQLite.
+            score = SQLITE_BM25 if sqlite else f"ts_rank('{POSTGRES_WEIGHTS}', d.vector, q.query, 1)"
+            if parsed.pairs:
+                close = ("d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)" if sqlite
+                         else "d.vector @@ to_tsquery('simple', %s)")
+                score += f" * (CASE WHEN {close} THEN {CLOSE_BONUS} ELSE 1.0 END)"
+                params.append(sqlite_close(parsed) if sqlite else postgres_close(parsed))
+            if parsed.surfaces:
+                find = "instr(' ' || d.surface_terms || ' ', %s)" if sqlite else "strpos(' ' || d.surface_terms || ' ', %s)"
+                score += f" * (CASE WHEN {' AND '.join([f'{find} > 0'] * len(parsed.surfaces))}" \
+                         f" THEN {EXACT_BONUS} ELSE 1.0 END)"
+                params += [f" {word} " for word in parsed.surfaces]
+            # bm25 is lower for better matches, ts_rank higher
+            order = f" ORDER BY {whole_words}{score}{'' if sqlite else ' DESC'}, d.last_published_at DESC, d.id"
+        if sqlite:
             cursor.execute(f"SELECT d.id FROM search_fts JOIN {DOCUMENTS} d ON d.id = search_fts.rowid"
-                           f" WHERE search_fts MATCH %s AND d.locale = %s{order}",
-                           [sqlite_match(parsed), request.locale])
+                           f" WHERE search_fts MATCH %s AND d.locale = %s{order}", params)
         else:
-            order = " ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', d.vector, q.query) DESC, d.id" if ranked else ""
             cursor.execute(f"SELECT d.id FROM {DOCUMENTS} d, to_tsquery('simple', %s) AS q(query)"
-                           f" WHERE d.vector @@ q.query AND d.locale = %s{order}",
-                           [postgres_match(parsed), request.locale])
+                           f" WHERE d.vector @@ q.query AND d.locale = %s{order}", params)
         return [row[0] for row in cursor.fetchall()]
 
     def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:

@@ -9,6 +9,7 @@ import functools
 import logging
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from django.conf import settings
@@ -18,12 +19,17 @@ from ..facets import FACETS, FACETS_BY_NAME
 from ..models import SearchDocument
 from ..query import ParsedQuery, SearchRequest
 from .base import BackendUnavailable, RawResult
+from .database import CLOSE, CLOSE_BONUS, EXACT_BONUS
 
 logger = logging.getLogger(__name__)
 LANGUAGE_ANALYZERS = {"fi": "finnish", "sv": "swedish", "en": "english"}
-TERM_FIELDS = {"title_terms": 10, "summary_terms": 5, "meta_terms": 2, "body_terms": 1, "extra_terms": 0.5}
+# Field weights as the database backends' (search/backends/database.py).
+TERM_FIELDS = {"title_terms": 10, "summary_terms": 5, "body_terms": 1, "meta_terms": 0.8, "extra_terms": 0.5}
 POSITIONAL_FIELDS = ("title_terms", "summary_terms", "body_terms", "meta_terms")
+SEPARATE_WORDS = ("title_terms", "summary_terms", "body_terms")  # the words as written
+SURFACE = {"surface_terms": {"type": "text", "analyzer": "whitespace"}}  # ranking: words exactly as typed
 TEXT_FIELDS = {"title": 3, "summary": 2, "body": 1}
+WHOLE_WORDS_BOOST = 1000  # above any text score: a tier, as the database backends order
 UNSELECTED = "unselected"  # the aggregation holding the facets without a selection
 FAILURES = (ApiError, TransportError, ConnectionError, TimeoutError)
 
@@ -38,7 +44,7 @@ def _mapping(language_analyzer: str) -> dict:
             "page_id": {"type": "long"},
             "language": {"type": "keyword"},
             "title": text, "summary": text, "body": text,
-            **{name: terms for name in TERM_FIELDS},
+            **{name: terms for name in TERM_FIELDS}, **SURFACE,
             "title_sort": {"type": "keyword"},
             "first_published_at": {"type": "date"},
             "last_published_at": {"type": "date"},
@@ -63,7 +69,7 @@ def document_source(document: SearchDocument) -> dict:
     return {
         "page_id": document.page_id, "language": document.language,
         "title": document.title, "summary": document.summary, "body": document.body_text,
-        **{name: getattr(document, name) for name in TERM_FIELDS},
+        **{name: getattr(document, name) for name in (*TERM_FIELDS, *SURFACE)},
         "title_sort": document.title_sort,
         "first_published_at": document.first_published_at, "last_published_at": document.last_published_at,
         "facets": document.facets,
@@ -108,26 +114,58 @@ class ElasticsearchBackend:
 
     # --- searching ------------------------------------------------------------------------------
     @staticmethod
-    def _word_clause(alternatives) -> dict:
+    def _terms_clause(alternatives, fields=tuple(TERM_FIELDS)) -> dict:
         return {"multi_match": {"query": " ".join(alternatives), "operator": "or", "type": "most_fields",
-                                "fields": [f"{name}^{boost}" for name, boost in TERM_FIELDS.items()]}}
+                                "fields": [f"{name}^{TERM_FIELDS[name]}" for name in fields]}}
+
+    def _word_clause(self, alternatives, splits=()) -> dict:
+        """The word's terms, or the sides of one of a compound's splits as separate words anywhere in the
+        title, summary or body."""
+        if not splits:
+            return self._terms_clause(alternatives)
+        apart = [{"bool": {"must": [self._terms_clause(side, SEPARATE_WORDS) for side in split]}} for split in splits]
+        return {"bool": {"should": [self._terms_clause(alternatives), *apart], "minimum_should_match": 1}}
 
     @staticmethod
     def _phrase_clause(terms) -> dict:
         return {"bool": {"should": [{"match_phrase": {name: " ".join(terms)}} for name in POSITIONAL_FIELDS],
                          "minimum_should_match": 1}}
 
+    def _matching(self, parsed: ParsedQuery) -> dict:
+        clauses = [self._word_clause(word, parsed.splits.get(word, ())) for word in parsed.words]
+        clauses += [self._phrase_clause(phrase) for phrase in parsed.phrases]
+        return {"bool": {"must": clauses}} if parsed.operator == "and" else {
+            "bool": {"should": clauses, "minimum_should_match": 1}}
+
     def _query(self, request: SearchRequest, parsed: ParsedQuery) -> dict:
         if parsed.is_empty:
             return {"match_all": {}}
-        clauses = [self._word_clause(word) for word in parsed.words]
-        clauses += [self._phrase_clause(phrase) for phrase in parsed.phrases]
-        matching = {"bool": {"must": clauses}} if parsed.operator == "and" else {
-            "bool": {"should": clauses, "minimum_should_match": 1}}
         # Scoring only: the original text through the language's own analyzer.
-        scoring = {"multi_match": {"query": request.text.replace('"', " "),
-                                   "fields": [f"{name}^{boost}" for name, boost in TEXT_FIELDS.items()]}}
-        return {"bool": {"must": [matching], "should": [scoring]}}
+        should = [{"multi_match": {"query": request.text.replace('"', " "),
+                                   "fields": [f"{name}^{boost}" for name, boost in TEXT_FIELDS.items()]}}]
+        if parsed.splits:  # the documents having every word itself rank above those matching by parts
+            should.append({"constant_score": {"filter": self._matching(replace(parsed, splits={})),
+                                              "boost": WHOLE_WORDS_BOOST}})
+        query = {"bool": {"must": [self._matching(parsed)], "should": should}}
+        bonuses = [{"filter": self._close(parsed), "weight": CLOSE_BONUS}] if parsed.pairs else []
+        if parsed.surfaces:
+            bonuses.append({"filter": {"bool": {"filter": [{"term": {"surface_terms": word}} for word in parsed.surfaces]}},
+                            "weight": EXACT_BONUS})
+        if not bonuses:
+            return query
+        return {"function_score": {"query": query, "boost_mode": "multiply", "score_mode": "multiply",
+                                   "functions": bonuses}}
+
+    def _close(self, parsed: ParsedQuery) -> dict:
+        """As the database backends' ``sqlite_close``: every pair of adjacent query words close together in
+        one field (either order, at most CLOSE words between), or written as one compound."""
+        pairs = []
+        for first, second, joined in parsed.pairs:
+            options = [{"span_near": {"clauses": [{"span_term": {name: first[0]}}, {"span_term": {name: second[0]}}],
+                                      "slop": CLOSE, "in_order": False}} for name in POSITIONAL_FIELDS]
+            pairs.append({"bool": {"should": options + ([self._terms_clause(joined)] if joined else []),
+                                   "minimum_should_match": 1}})
+        return {"bool": {"filter": pairs}}
 
     @staticmethod
     def _filters(request: SearchRequest, skip=None) -> list:
@@ -136,7 +174,7 @@ class ElasticsearchBackend:
 
     def search_body(self, request: SearchRequest, parsed: ParsedQuery) -> dict:
         sort = {
-            "relevance": ["_score", {"first_published_at": "desc"}, {"page_id": "asc"}],
+            "relevance": ["_score", {"last_published_at": "desc"}, {"page_id": "asc"}],
             "newest": [{"first_published_at": "desc"}, {"page_id": "desc"}],
             "updated": [{"last_published_at": "desc"}, {"page_id": "desc"}],
             "title": [{"title_sort": "asc"}, {"page_id": "asc"}],
@@ -208,10 +246,10 @@ class ElasticsearchBackend:
                 self._create_index(name, locale)
                 self.client.indices.put_alias(index=name, name=self.alias(locale))
             elif self.alias(locale) not in _STORED_ONLY_MAPPED:
-                # An index made before the stored-only fields or a facet (e.g. municipality) existed
+                # An index made before the stored-only fields, the surface words or a facet (municipality) existed
                 # accepts them from now on; once per alias and process, not on every sync.
                 self.client.indices.put_mapping(index=self.alias(locale), properties={
-                    **STORED_ONLY, "facets": _mapping("standard")["properties"]["facets"]})
+                    **STORED_ONLY, **SURFACE, "facets": _mapping("standard")["properties"]["facets"]})
                 _STORED_ONLY_MAPPED.add(self.alias(locale))
 
     def _actions(self, versions: dict, index=None):
