@@ -97,3 +97,12 @@ loglevel = env.LOG_LEVEL
 logconfig_dict = site_logging.gunicorn_logconfig(env.LOG_FORMAT or "json", loglevel)
 if accesslog:
     del logconfig_dict["loggers"]["gunicorn.access"]  # keep the handler gunicorn gives it
+
+
+def post_worker_init(worker):
+    """Load the Swedish and English word lists (search/lexicon.py, about 1 s) before the worker's first
+    request, not during a visitor's first search."""
+    from search.lexicon import LANGUAGES, word_forms
+
+    for language in LANGUAGES:
+        word_forms(language)

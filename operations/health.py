@@ -154,6 +154,17 @@ def check_voikko() -> dict:
     return detail
 
 
+def check_lexicon() -> dict:
+    """The Swedish and English word-form lists (search/lexicon.py): without them, inflected loanwords and
+    closed compounds are searched by Snowball stems only."""
+    from search.lexicon import LANGUAGES, word_forms
+
+    detail = {f"{language}_word_forms": word_forms(language) for language in LANGUAGES}
+    if not all(detail.values()):
+        raise NotReady(detail)
+    return detail
+
+
 def checks() -> list[tuple[str, bool, object]]:
     """(name, required, check) in the order they run."""
     found = [
@@ -165,6 +176,7 @@ def checks() -> list[tuple[str, bool, object]]:
         ("elasticsearch", False, check_elasticsearch),
         ("index_lag", False, check_index_lag),
         ("voikko", False, check_voikko),
+        ("lexicon", False, check_lexicon),
     ]
     if apps.is_installed("mailqueue"):
         found.append(("email_queue", False, check_email_queue))

@@ -26,7 +26,7 @@ from tests.redis_server import free_port, redis_server  # noqa: F401  (redis_ser
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 REQUIRED = {"database", "migrations"}
-OPTIONAL = {"cache", "elasticsearch", "index_lag", "voikko", "email_queue"}
+OPTIONAL = {"cache", "elasticsearch", "index_lag", "voikko", "lexicon", "email_queue"}
 
 
 def missing(binary_or_component: str):
@@ -80,6 +80,7 @@ def test_readyz_is_ok_on_the_embedded_site(client):
     assert body["checks"]["cache"]["detail"] == {"backend": "LocMemCache"}
     assert body["checks"]["elasticsearch"]["detail"] == {"configured": False}
     assert body["checks"]["voikko"]["detail"] == {"finnish_analyzer": "voikko"}
+    assert min(body["checks"]["lexicon"]["detail"].values()) > 100_000  # word forms per language
     assert body["checks"]["index_lag"]["detail"]["pending_changes"] == 0
     assert body["checks"]["email_queue"]["detail"]["failed"] == 0
 
