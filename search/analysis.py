@@ -117,29 +117,36 @@ def _readings(voikko, surface: str) -> list[str]:
     return list(dict.fromkeys(fold(a["BASEFORM"]) for a in analyses if a.get("BASEFORM")))
 
 
+def _structure_parts(word: str, analysis: dict) -> tuple[str, ...]:
+    """The surface parts of ``word`` by one Voikko analysis's STRUCTURE; () if it is no compound."""
+    lengths = [len(part) for part in analysis.get("STRUCTURE", "").split("=") if part]
+    if len(lengths) < 2 or sum(lengths) != len(word):
+        return ()
+    starts = [sum(lengths[:index]) for index in range(len(lengths))]
+    return tuple(word[start:start + length] for start, length in zip(starts, lengths, strict=True))
+
+
 def _compound_terms(voikko, word: str, analysis: dict) -> set[str]:
     """The parts of a Finnish compound and every meaningful sub-compound, as base forms, from
     Voikko's STRUCTURE of the surface word: "perhekerhotoiminta" gives perhe, kerho, toiminta,
     perhekerho and kerhotoiminta (a span of parts counts when Voikko knows it as a word)."""
-    structure = analysis.get("STRUCTURE", "")
-    lengths = [len(part) for part in structure.split("=") if part]
-    if len(lengths) < 2 or sum(lengths) != len(word):
+    parts = _structure_parts(word, analysis)
+    if not parts:
         return set()
-    starts = [sum(lengths[:index]) for index in range(len(lengths))]
-    baseform, last = analysis.get("BASEFORM", ""), len(lengths) - 1
+    last, modifier, baseform = len(parts) - 1, "".join(parts[:-1]), analysis.get("BASEFORM", "")
     # The head in its base form (the word is inflected on its last part only).
-    head = baseform[starts[last]:] if baseform[:starts[last]].lower() == word[:starts[last]].lower() else ""
+    head = baseform[len(modifier):] if baseform[:len(modifier)].lower() == modifier.lower() else ""
     terms = set()
-    for first in range(len(lengths)):
-        for end in range(first, len(lengths)):
+    for first in range(len(parts)):
+        for end in range(first, len(parts)):
             if first == 0 and end == last:
                 continue  # the whole word: the primary term already
             if end == last:
                 if not head:
                     continue
-                surface = word[starts[first]:starts[last]] + head
+                surface = "".join(parts[first:last]) + head
             else:
-                surface = word[starts[first]:starts[end] + lengths[end]]
+                surface = "".join(parts[first:end + 1])
             if len(surface) > 1:
                 terms.update(_readings(voikko, surface) or ([fold(surface)] if first == end else []))
     return terms
@@ -235,10 +242,8 @@ def compound_parts(language: str, word: str) -> tuple[str, ...]:
         return lexicon.compound_parts(language, word)
     voikko = _voikko.get()
     for analysis in voikko.analyze(word) if voikko is not None else []:
-        lengths = [len(part) for part in analysis.get("STRUCTURE", "").split("=") if part]
-        if len(lengths) >= 2 and sum(lengths) == len(word):
-            starts = [sum(lengths[:index]) for index in range(len(lengths))]
-            return tuple(word[start:start + length] for start, length in zip(starts, lengths, strict=True))
+        if parts := _structure_parts(word, analysis):
+            return parts
     return ()
 
 
