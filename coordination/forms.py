@@ -32,7 +32,53 @@ class TermChoiceField(forms.ModelMultipleChoiceField):
         return obj.label
 
 
-class ProposalForm(forms.Form):
+class PublicForm(forms.Form):
+    """What the public forms share (proposals, adoptions): a honeypot, inputs linked to their help
+    text and errors (aria-describedby, aria-invalid), and single-line fields with their whitespace
+    collapsed."""
+
+    # A honeypot: hidden from people and screen readers; bots fill every field they find.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+
+    CHECKBOX_GROUPS = ()  # described on their fieldset, in the template
+    SINGLE_LINE_FIELDS = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT_FIELD].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self._describe_fields()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in self.SINGLE_LINE_FIELDS:
+            if cleaned_data.get(name):
+                cleaned_data[name] = " ".join(cleaned_data[name].split())
+        return cleaned_data
+
+    def full_clean(self):
+        super().full_clean()
+        self._describe_fields()
+
+    def _describe_fields(self):
+        """Link each input to its help text and its errors (aria-describedby), and mark invalid ones."""
+        errors = self.errors if self.is_bound and hasattr(self, "cleaned_data") else {}
+        for name, field in self.fields.items():
+            if name == HONEYPOT_FIELD or name in self.CHECKBOX_GROUPS:
+                continue
+            described_by = []
+            if field.help_text:
+                described_by.append(f"{name}-help")
+            if name in errors:
+                described_by.append(f"{name}-error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described_by:
+                field.widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def honeypot_filled(self) -> bool:
+        return bool(self.data.get(HONEYPOT_FIELD, "").strip())
+
+
+class ProposalForm(PublicForm):
     title = forms.CharField(
         label=_("Name of the practice"), max_length=limits.TITLE_MAX_LENGTH,
     )
@@ -78,10 +124,9 @@ class ProposalForm(forms.Form):
         label=_("The region's coordinators may contact me about this proposal."),
         error_messages={"required": _("We can only handle the proposal if we may contact you about it.")},
     )
-    # A honeypot: hidden from people and screen readers; bots fill every field they find.
-    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
 
     CHECKBOX_GROUPS = ("themes", "target_groups")
+    SINGLE_LINE_FIELDS = ("title", "organisation_name", "proposer_name", "phone")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,18 +143,6 @@ class ProposalForm(forms.Form):
         self.fields["region"].choices = [("", _("Choose a region")), *choices]
         self.fields["themes"].queryset = Theme.objects.order_by("sort_order", "code")
         self.fields["target_groups"].queryset = TargetGroup.objects.order_by("sort_order", "code")
-        honeypot = self.fields[HONEYPOT_FIELD].widget.attrs
-        honeypot.update({"tabindex": "-1", "autocomplete": "off"})
-        self._describe_fields()
-
-    SINGLE_LINE_FIELDS = ("title", "organisation_name", "proposer_name", "phone")
-
-    def clean(self):
-        cleaned_data = super().clean()
-        for name in self.SINGLE_LINE_FIELDS:
-            if cleaned_data.get(name):
-                cleaned_data[name] = " ".join(cleaned_data[name].split())
-        return cleaned_data
 
     def clean_region(self):
         key = self.cleaned_data["region"]
@@ -120,25 +153,3 @@ class ProposalForm(forms.Form):
     @property
     def region_page(self):
         return self.region_pages[self.cleaned_data["region"]]
-
-    def full_clean(self):
-        super().full_clean()
-        self._describe_fields()
-
-    def _describe_fields(self):
-        """Link each input to its help text and its errors (aria-describedby), and mark invalid ones."""
-        errors = self.errors if self.is_bound and hasattr(self, "cleaned_data") else {}
-        for name, field in self.fields.items():
-            if name == HONEYPOT_FIELD or name in self.CHECKBOX_GROUPS:
-                continue  # a checkbox group is described on its fieldset, in the template
-            described_by = []
-            if field.help_text:
-                described_by.append(f"{name}-help")
-            if name in errors:
-                described_by.append(f"{name}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if described_by:
-                field.widget.attrs["aria-describedby"] = " ".join(described_by)
-
-    def honeypot_filled(self) -> bool:
-        return bool(self.data.get(HONEYPOT_FIELD, "").strip())

@@ -63,58 +63,77 @@ def _render(request, form, status=200, problem=None):
     )
 
 
-def _too_large(request) -> bool:
+def too_large(request, max_bytes=MAX_REQUEST_BYTES) -> bool:
     length = ascii_int(request.META.get("CONTENT_LENGTH") or "0")
-    return length is None or length > MAX_REQUEST_BYTES
+    return length is None or length > max_bytes
 
 
-def _too_many(request, form, retry_after: int):
-    response = _render(request, form, status=429, problem=_(
-        "Many proposals have been sent from your network in the last hour. Your text is kept below: "
-        "please try again in an hour, or send it to the coordinators of your region by email."
-    ))
-    response["Retry-After"] = str(retry_after or RATE_WINDOW_SECONDS)
-    return response
+def submit_public_form(request, form, *, limit, store, render_form, success, texts):
+    """The steps every public form takes with a POST whose size was checked: the rate limit per client
+    address, the honeypot (a filled one gets ``success`` and nothing is stored), validation (400 with
+    everything typed), then ``store(form)`` with a database that may be busy (503, everything typed).
+
+    ``render_form(form, status, problem)`` renders the form page; ``success(stored)`` is the response
+    once stored (``stored`` is None for the honeypot); ``texts`` has "too_many", "busy" (shown to the
+    visitor) and "what" (for the log).
+    """
+    subject = rate_limit_subject(request)
+
+    def too_many(retry_after):
+        response = render_form(form, 429, texts["too_many"])
+        response["Retry-After"] = str(retry_after or limit.window)
+        return response
+
+    if wait := limit.retry_after(subject):
+        return too_many(wait)
+    if form.honeypot_filled():
+        limit.hit(subject)
+        return success(None)
+    if not form.is_valid():
+        return render_form(form, 400, None)
+    # Counted before storing, in one atomic step, so parallel requests in several processes cannot all
+    # pass the check above; taken back below when nothing could be stored.
+    if not limit.acquire(subject):
+        return too_many(limit.retry_after(subject))
+    try:
+        stored = store(form)
+    except (OperationalError, InterfaceError) as error:
+        limit.release(subject)
+        if not database_unavailable(error):
+            raise
+        # Nothing was stored (the transaction rolled back), so no email is sent and the attempt does
+        # not count against the rate limit; the visitor gets the form back with everything typed.
+        logger.exception("Could not store %s: the database is unavailable", texts["what"])
+        response = render_form(form, 503, texts["busy"])
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return success(stored)
 
 
 @require_http_methods(["GET", "POST"])
 def propose(request):
     if request.method == "GET":
         return _render(request, ProposalForm())
-    if _too_large(request):
+    if too_large(request):
         return _render(request, ProposalForm(), status=413, problem=_(
             "Your proposal is too long to be sent. Please shorten the texts and try again."
         ))
-    form = ProposalForm(request.POST)
-    subject = rate_limit_subject(request)
-    if wait := PROPOSALS.retry_after(subject):
-        return _too_many(request, form, wait)
-    if form.honeypot_filled():
-        PROPOSALS.hit(subject)
-        return redirect("proposal_thanks")
-    if not form.is_valid():
-        return _render(request, form, status=400)
-    # Counted before storing, in one atomic step, so parallel requests in several processes cannot all
-    # pass the check above; taken back below when nothing could be stored.
-    if not PROPOSALS.acquire(subject):
-        return _too_many(request, form, PROPOSALS.retry_after(subject))
-
-    try:
-        _store(form)
-    except (OperationalError, InterfaceError) as error:
-        PROPOSALS.release(subject)
-        if not database_unavailable(error):
-            raise
-        # Nothing was stored (the transaction rolled back), so no email is sent and the attempt does
-        # not count against the rate limit; the visitor gets the form back with everything typed.
-        logger.exception("Could not store a proposal: the database is unavailable")
-        response = _render(request, form, status=503, problem=_(
-            "Your proposal could not be saved right now because the service is busy. Nothing you typed "
-            "is lost: please send it again in a moment."
-        ))
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    return redirect("proposal_thanks")
+    return submit_public_form(
+        request, ProposalForm(request.POST), limit=PROPOSALS, store=_store,
+        render_form=lambda form, status, problem: _render(request, form, status, problem),
+        success=lambda proposal: redirect("proposal_thanks"),
+        texts={
+            "what": "a proposal",
+            "too_many": _(
+                "Many proposals have been sent from your network in the last hour. Your text is kept below: "
+                "please try again in an hour, or send it to the coordinators of your region by email."
+            ),
+            "busy": _(
+                "Your proposal could not be saved right now because the service is busy. Nothing you typed "
+                "is lost: please send it again in a moment."
+            ),
+        },
+    )
 
 
 def thanks(request):

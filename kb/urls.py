@@ -37,6 +37,7 @@ urlpatterns += i18n_patterns(
     path("", include("feeds.urls")),
     path("", include("alerts.urls")),
     path("", include("coordination.urls")),
+    path("", include("adoptions.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "practices",
     "editorial",
     "coordination",
+    "adoptions",
     "highlights",
     "search",
     "operations",
