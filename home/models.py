@@ -54,7 +54,10 @@ class HomePage(CachedPageMixin, Page):
         context["page_translations"] = translations  # for the language links
         language = next((page.locale for page in translations if page.pk == self.pk), None) or self.locale
         language = language.language_code
+        from search.facets import ADOPTION_COUNT, adoption_count_annotation  # search imports the page models
+
         latest = list(PracticePage.objects.live().filter(locale_id=self.locale_id)
+                      .annotate(**{ADOPTION_COUNT: adoption_count_annotation()})
                       .order_by("-first_published_at", "-pk")[:LATEST_PRACTICES])
         prefetch_terms(latest, PracticePage.CARD_RELATIONS)
         context["latest_practices"] = latest

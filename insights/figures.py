@@ -13,12 +13,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from adoptions.models import Adoption
 from coordination.models import Proposal
 from coordination.scope import REVIEW_INTERVAL_MONTHS, stale_practices
 from home.caching import cache_call  # the page cache's guard: a failing cache costs speed, never the page
@@ -75,7 +76,9 @@ CACHE_SECONDS = 24 * 3600  # the key changes with the index token and the date a
 BAR_FACETS = ("evidence_level", "status", "target_group", "organisation_type")
 DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != DEFAULT_LANGUAGE]
-PUBLIC_KEYS = ("coverage", *BAR_FACETS, "growth", "translations", "freshness", "funnel")
+ADOPTION_KEYS = ("adoptions", "adoption_regions", "most_adopted")
+MOST_ADOPTED = 10  # practices in the "most adopted" figure
+PUBLIC_KEYS = ("coverage", *BAR_FACETS, "growth", "translations", "freshness", *ADOPTION_KEYS, "funnel")
 ADMIN_KEYS = (*PUBLIC_KEYS, "funnel_regions")
 
 
@@ -261,6 +264,64 @@ def freshness(locale: str, counts: dict, today: datetime.date) -> Figure:
     )
 
 
+# Adoptions: read from the index too (each document carries its practice's approved adoptions), so the
+# numbers are those of the search's "adoption" facet and "adopted" sort; the regions from the approved
+# adoptions of the same live practices.
+
+
+def adoption_numbers(locale: str) -> dict:
+    """Approved adoptions of live practices, and the practices adopted (one query)."""
+    numbers = SearchDocument.objects.filter(locale=locale).aggregate(
+        adoptions=Sum("adoption_count"), practices=Count("id", filter=Q(adoption_count__gt=0)))
+    return {"adoptions": numbers["adoptions"] or 0, "practices": numbers["practices"]}
+
+
+def adoptions(numbers: dict) -> Figure:
+    return Figure(
+        key="adoptions", title=_("Adoptions: practices taken up elsewhere"), chart="bars", row_header=_("Measure"),
+        columns=[_("Number")], column_keys=["number"],
+        rows=[Row("adoptions", _("Approved adoptions"), [Cell(numbers["adoptions"])]),
+              Row("practices", _("Practices adopted elsewhere"),
+                  [Cell(numbers["practices"], search_url(adoption="adopted"))])],
+        description=_("Reports of organisations that took a live practice up (“we use this too”), once a "
+                      "coordinator of their region approved them, and how many practices they concern."),
+    )
+
+
+def adoption_regions(locale: str, overall: dict) -> Figure:
+    """``overall``: adoption_numbers(), the totals row (the same adoptions, read from the index)."""
+    live = SearchDocument.objects.filter(locale=locale).values("translation_key")
+    per_region = {row["region__code"]: row for row in (
+        Adoption.objects.approved().filter(practice__translation_key__in=live).values("region__code")
+        .annotate(adoptions=Count("id"), practices=Count("practice__translation_key", distinct=True)).order_by())}
+
+    def cells(numbers):
+        return [Cell(numbers.get("adoptions", 0)), Cell(numbers.get("practices", 0))]
+
+    return Figure(
+        key="adoption_regions", title=_("Adoptions by adopting region"), chart="bars", row_header=_("Region"),
+        columns=[_("Approved adoptions"), _("Practices adopted")], column_keys=["adoptions", "practices"],
+        rows=[Row(region, label, cells(per_region.get(region, {})))
+              for region, label in _labels("region", locale).items() if region != NATIONAL],
+        totals=Row("all", _("All of Finland"), cells(overall)), unit=_("adoptions"),
+        description=_("Approved adoptions of live practices by the region of the adopting municipality, and how "
+                      "many different practices were adopted there."),
+    )
+
+
+def most_adopted(locale: str) -> Figure:
+    top = (SearchDocument.objects.filter(locale=locale, adoption_count__gt=0)
+           .order_by("-adoption_count", "title_sort", "id").values("translation_key", "title", "url", "adoption_count"))
+    return Figure(
+        key="most_adopted", title=_("The most adopted practices"), chart="bars", row_header=_("Practice"),
+        columns=[_("Approved adoptions")], column_keys=["adoptions"], unit=_("adoptions"),
+        rows=[Row(str(row["translation_key"]), row["title"], [Cell(row["adoption_count"], row["url"])])
+              for row in top[:MOST_ADOPTED]],
+        description=_("The %(count)s live practices with the most approved adoptions (fewer while fewer have "
+                      "been adopted); each number leads to the practice.") % {"count": MOST_ADOPTED},
+    )
+
+
 def _proposals():
     """(region code, received at, converted at, first published at) of every proposal."""
     return [(region or NATIONAL, received, converted, published) for region, received, converted, published in
@@ -317,8 +378,10 @@ def funnel_regions(proposals, locale: str) -> Figure:
 
 def _practice_figures(language: str, today: datetime.date) -> list[Figure]:
     counts = _facet_counts(language, ("region", "theme", *BAR_FACETS))
+    numbers = adoption_numbers(language)
     return [coverage(language, counts), *(bars(facet, language, counts) for facet in BAR_FACETS),
-            growth(language, today), translations(language), freshness(language, counts, today)]
+            growth(language, today), translations(language), freshness(language, counts, today),
+            adoptions(numbers), adoption_regions(language, numbers), most_adopted(language)]
 
 
 def practice_figures(language: str) -> list[Figure]:

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from adoptions.models import Adoption
 from practices.models import BudgetBand, EvaluationType, EvidenceLevel, Organisation, PracticePage, Status
 from search.facets import FACETS_BY_NAME, value_labels
 from search.indexing import document_url, documents_for_group
@@ -147,14 +148,41 @@ def _date(value):
     return value.isoformat() if value else None
 
 
+def approved_adoptions() -> dict:
+    """Practice translation key -> its approved adoptions, oldest report first (one query)."""
+    found = {}
+    for adoption in (Adoption.objects.approved().select_related("region")
+                     .annotate(key=F("practice__translation_key")).order_by("created_at", "pk")):
+        found.setdefault(adoption.key, []).append(adoption)
+    return found
+
+
+def adoption_record(adoption, language: str, labels: Labels) -> dict:
+    """An approved adoption in the dump of ``language``: what the adopter changed in that language when
+    translated, else as reported; the contact only with consent (``Adoption.public_contact``)."""
+    with translation.override(language):
+        changes, changes_language = adoption.changes, adoption.changes_language
+    month = f"-{adoption.since_month:02d}" if adoption.since_month else ""
+    return {
+        "organisation": adoption.organisation_name,
+        "municipality": labels.term("municipality", adoption.municipality),
+        "region": labels.term("region", adoption.region.code),
+        "since": f"{adoption.since_year:04d}{month}",
+        "changes": changes,
+        "changes_language": changes_language,
+        "contact": adoption.public_contact(),
+    }
+
+
 def _organisation(organisation, labels: Labels):
     if organisation is None:
         return None
     return {"name": organisation.name, "type": labels.term("organisation_type", organisation.type.code)}
 
 
-def record(page, language: str, labels: Labels, url: str) -> dict:
-    """The open data record of ``page`` in the dump of ``language`` (see the schema)."""
+def record(page, language: str, labels: Labels, url: str, adoptions=()) -> dict:
+    """The open data record of ``page`` in the dump of ``language`` (see the schema); ``adoptions``: the
+    practice's approved adoptions."""
     return {
         "id": str(page.translation_key),
         "page_id": page.pk,
@@ -185,16 +213,21 @@ def record(page, language: str, labels: Labels, url: str) -> dict:
         "last_published_at": _date(page.last_published_at),
         # Only the contacts who agreed to publication: the one rule templates follow too.
         "contacts": [{name: getattr(contact, name) for name in CONTACT_FIELDS} for contact in page.public_contacts()],
+        "adoption_count": len(adoptions),
+        "adoptions": [adoption_record(adoption, language, labels) for adoption in adoptions],
         "licence": LICENCE["id"],
     }
 
 
-def records(groups: dict, language: str, base_url: str) -> list[dict]:
+def records(groups: dict, language: str, base_url: str, adoptions: dict | None = None) -> list[dict]:
+    """``adoptions``: approved_adoptions(), read once for every language (read here when not given)."""
     labels, region_urls = Labels.read(language), {}
+    adoptions = approved_adoptions() if adoptions is None else adoptions
     found = []
-    for pages in groups.values():
+    for key, pages in groups.items():
         page = dict(documents_for_group(pages))[language]
-        found.append(record(page, language, labels, base_url + document_url(page, language, region_urls)))
+        found.append(record(page, language, labels, base_url + document_url(page, language, region_urls),
+                            adoptions.get(key, ())))
     return found
 
 
@@ -208,12 +241,16 @@ CSV_HEADER = [
     "partner_organisation_names",
     *(f"{name}_{part}" for name in CHOICES for part in ("code", "label")),
     "start_date", "end_date", "is_permanent", "last_reviewed", "first_published_at", "last_published_at",
-    "contacts", "licence",
+    "contacts", "adoption_count", "adoptions", "licence",
 ]
 
 
 def _contact_text(contact: dict) -> str:
     return ", ".join(contact[name] for name in CONTACT_FIELDS if contact[name])
+
+
+def _adoption_text(adoption: dict) -> str:
+    return f"{adoption['organisation']} ({adoption['municipality']['label']}, {adoption['since']})"
 
 
 def csv_row(item: dict) -> list:
@@ -234,6 +271,8 @@ def csv_row(item: dict) -> list:
         "partner_organisation_names": [o["name"] for o in item["partner_organisations"]],
         **{f"{name}_{part}": (item[name] or {}).get(part, "") for name in CHOICES for part in ("code", "label")},
         "contacts": [_contact_text(contact) for contact in item["contacts"]],
+        "adoption_count": item["adoption_count"],
+        "adoptions": [_adoption_text(adoption) for adoption in item["adoptions"]],
     }
     return [flat[name] for name in CSV_HEADER]
 
@@ -279,10 +318,10 @@ def export(directory: Path | None = None, base_url: str | None = None) -> DumpRe
     directory = Path(directory or root())
     directory.mkdir(parents=True, exist_ok=True)
     base_url = (base_url or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
-    groups = live_groups()
+    groups, adoptions = live_groups(), approved_adoptions()
     files, counts = {SCHEMA_NAME: SCHEMA_PATH.read_bytes()}, {}
     for language in LANGUAGES:
-        items = records(groups, language, base_url)
+        items = records(groups, language, base_url, adoptions)
         jsonl_name, csv_name = file_names(language)
         files[jsonl_name] = jsonl_bytes(items)
         files[csv_name] = csv_bytes(CSV_HEADER, (csv_row(item) for item in items))

@@ -39,7 +39,8 @@ def export_result(search_request: SearchRequest) -> SearchResult:
 def header() -> list[str]:
     return [_("Title"), _("Address"), _("Summary"),
             *(str(FACETS_BY_NAME[name].label) for name in FACET_COLUMNS),
-            _("First published"), _("Last updated"), _("Language of the text"), _("Not translated")]
+            _("First published"), _("Last updated"), _("Language of the text"), _("Not translated"),
+            _("Approved adoptions")]
 
 
 def rows(result: SearchResult, absolute_url) -> list[list]:
@@ -50,6 +51,7 @@ def rows(result: SearchResult, absolute_url) -> list[list]:
     return [
         [hit.title, absolute_url(hit.url), hit.summary,
          *([labels[name].get(code, code) for code in hit.facets.get(name, [])] for name in FACET_COLUMNS),
-         hit.first_published_at, hit.last_published_at, hit.language, yes if hit.is_fallback else no]
+         hit.first_published_at, hit.last_published_at, hit.language, yes if hit.is_fallback else no,
+         hit.adoption_count]
         for hit in result.hits
     ]

@@ -17,8 +17,9 @@ RESULT_KEYS = {
     "region": "regions", "municipality": "municipalities", "theme": "themes", "target_group": "target_groups",
     "organisation_type": "organisation_types", "language": "languages", "funding": "funding_sources",
     "activity_form": "activity_forms", "status": "status", "evidence_level": "evidence_level",
+    "adoption": "adoption",
 }
-SINGLE_VALUED = {"status", "evidence_level"}
+SINGLE_VALUED = {"status", "evidence_level", "adoption"}
 AUTOCOMPLETE_LIMIT = 8
 
 
@@ -71,6 +72,7 @@ def result_json(result, request) -> dict:
                 "translated": not hit.is_fallback,
                 "first_published_at": hit.first_published_at,
                 "last_published_at": hit.last_published_at,
+                "adoption_count": hit.adoption_count,  # approved adoptions ("adopted in N places")
                 **{RESULT_KEYS[facet.name]: _codes(hit, facet.name) for facet in FACETS},
             }
             for hit in result.hits
@@ -148,7 +150,9 @@ def openapi_schema(request) -> dict:
                                "unless operator=or; \"quoted phrases\" match in order.", {"type": "string"}),
                     param("lang", "Language of the search.", {"type": "string", "enum": list(LANGUAGES)}),
                     param("operator", "and (default) or or.", {"type": "string", "enum": list(OPERATORS)}),
-                    param("sort", "Order of results.", {"type": "string", "enum": list(SORTS)}),
+                    param("sort", "Order of results: relevance (newest without q), newest, updated, title, "
+                                  "or adopted (most approved adoptions first, then newest).",
+                          {"type": "string", "enum": list(SORTS)}),
                     param("page", f"Page number, from 1 (page × page_size ≤ {MAX_RESULT_WINDOW}).",
                           {"type": "integer", "minimum": 1}),
                     param("page_size", "Results per page.", {"type": "integer", "minimum": 1,
@@ -179,7 +183,10 @@ def openapi_schema(request) -> dict:
                                     "translated": {"type": "boolean"},
                                     **{key: {"type": "array", "items": {"type": "string"}}
                                        for name, key in RESULT_KEYS.items() if name not in SINGLE_VALUED},
-                                    "status": {"type": "string"}, "evidence_level": {"type": "string"}}}},
+                                    "status": {"type": "string"}, "evidence_level": {"type": "string"},
+                                    "adoption": {"type": "string", "enum": list(value_labels(FACETS_BY_NAME["adoption"], "fi"))},
+                                    "adoption_count": {"type": "integer", "minimum": 0,
+                                                       "description": "Approved adoptions of the practice."}}}},
                             "facets": {"type": "object", "additionalProperties": {"type": "array",
                                                                                   "items": bucket}}}}}}},
                     "400": {"description": "Invalid parameter.", "content": {

@@ -6,10 +6,10 @@ concerned and applies the log (search.changelog)."""
 from dataclasses import dataclass
 
 from . import changelog, indexing
-from .facets import facet_values
+from .facets import adoption_count, facet_values, with_adoption_counts
 from .models import SearchDocument
 
-COMPARED = ("page_id", "title", "url", "facets")
+COMPARED = ("page_id", "title", "url", "facets", "adoption_count")
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,12 @@ class Difference:
 def _expected() -> dict:
     """(translation key, locale) -> what its document must say, from the live practices."""
     groups = {}
-    for page in indexing.live_practices():
+    for page in with_adoption_counts(indexing.live_practices()):
         groups.setdefault(page.translation_key, []).append(page)
     region_urls = {}
     return {(key, locale): {"page_id": page.pk, "title": page.title,
                             "url": indexing.document_url(page, locale, region_urls),
-                            "facets": facet_values(page)}
+                            "facets": facet_values(page), "adoption_count": adoption_count(page)}
             for key, pages in groups.items() for locale, page in indexing.documents_for_group(pages)}
 
 

@@ -4,9 +4,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import models
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from adoptions.models import Adoption
 from practices.models import (
     ActivityForm,
     EvidenceLevel,
@@ -22,6 +26,12 @@ from practices.models import (
 from .places import municipality_codes_in, municipality_labels
 
 NATIONAL = "national"  # region facet value of practices that run across Finland
+ADOPTION_COUNT = "kb_adoption_count"  # attribute holding a page's approved adoptions (with_adoption_counts)
+
+
+class Adopted(models.TextChoices):
+    ADOPTED = "adopted", _("Adopted elsewhere")
+    NOT_ADOPTED = "not_adopted", _("Not adopted elsewhere yet")
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,36 @@ def _organisation_type(page):
     return [organisation.type.code] if organisation else []
 
 
+def with_adoption_counts(pages):
+    """Give each page its practice's approved adoptions, for every page in one grouped query."""
+    pages = list(pages)
+    keys = {page.translation_key for page in pages}
+    # Many pages (check_index reads every practice): every count at once rather than a huge IN list.
+    counts = Adoption.objects.counts(keys if len(keys) <= 500 else None) if keys else {}
+    for page in pages:
+        setattr(page, ADOPTION_COUNT, counts.get(page.translation_key, 0))
+    return pages
+
+
+def adoption_count_annotation():
+    """For ``PracticePage`` querysets: ``.annotate(**{ADOPTION_COUNT: adoption_count_annotation()})`` reads
+    every practice's approved adoptions inside the same SELECT (lists of cards: no extra query)."""
+    approved = (Adoption.objects.approved().filter(practice__translation_key=OuterRef("translation_key"))
+                .order_by().values("practice__translation_key").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(approved, output_field=IntegerField()), 0)
+
+
+def adoption_count(page) -> int:
+    """The practice's approved adoptions (all its languages): read in bulk by with_adoption_counts, else here."""
+    if getattr(page, ADOPTION_COUNT, None) is None:
+        with_adoption_counts([page])
+    return getattr(page, ADOPTION_COUNT)
+
+
+def _adoption(page):
+    return [(Adopted.ADOPTED if adoption_count(page) else Adopted.NOT_ADOPTED).value]
+
+
 FACETS = (
     Facet("region", _("Region"), _regions, Region),
     Facet("municipality", _("Municipality"), _municipalities, labels=municipality_labels),
@@ -65,6 +105,7 @@ FACETS = (
     Facet("activity_form", _("Activity form"), _codes("activity_forms"), ActivityForm),
     Facet("status", _("Status"), lambda page: [page.status], choices=Status),
     Facet("evidence_level", _("Evidence level"), lambda page: [page.evidence_level], choices=EvidenceLevel),
+    Facet("adoption", _("Adoption"), _adoption, choices=Adopted),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 

@@ -25,7 +25,7 @@ from practices.models import PracticePage
 
 from .analysis import analyse_text, surface_words
 from .backends.facet_matrix import STATE
-from .facets import FACETS, facet_values, value_labels
+from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
 from .models import SearchDocument, SearchFacetValue, SearchTerm
 from .typos import vocabulary_words
 
@@ -34,6 +34,9 @@ DEFAULT_LANGUAGE = settings.LANGUAGE_CODE
 BODY_FIELDS = ("problem", "goals", "core_components", "adaptable_parts", "resources", "results", "feedback",
                "lessons_learned", "transferability")
 _SPACE = re.compile(r"\s+")
+# Facets that say nothing about the practice's content: their labels are not searchable words, and an
+# adoption does not change what the text matches or how it ranks.
+NOT_IN_TEXT = {"adoption"}
 
 
 def plain(markup: str) -> str:
@@ -63,7 +66,7 @@ def live_practices():
 
 
 def _load_group(translation_key):
-    return list(live_practices().filter(translation_key=translation_key))
+    return with_adoption_counts(live_practices().filter(translation_key=translation_key))
 
 
 def _meta_text(page, language: str) -> str:
@@ -74,6 +77,8 @@ def _meta_text(page, language: str) -> str:
     parts += [organisation.name for organisation in page.partner_organisations.all()]
     values = facet_values(page)
     for facet in FACETS:
+        if facet.name in NOT_IN_TEXT:
+            continue
         labels = value_labels(facet, language)
         parts += [labels.get(code, "") for code in values[facet.name]]
     return " ".join(part for part in parts if part)
@@ -117,6 +122,7 @@ def build_document(page, locale: str, region_urls: dict):
         title_terms=analysed["title"].positional(), summary_terms=analysed["summary"].positional(),
         body_terms=analysed["body"].positional(), meta_terms=analysed["meta"].positional(),
         extra_terms=" ".join(sorted(extra)), surface_terms=surface_words(f"{page.title} {summary}"),
+        adoption_count=adoption_count(page),
     )
     # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
     return document, vocabulary_words(page.title, summary, body, meta)
@@ -263,7 +269,7 @@ def rebuild_index(progress=None, chunk=100) -> int:
             version = index_changed()
             delete_documents(SearchDocument.objects.filter(translation_key__in=batch))
             groups = {}
-            for page in live_practices().filter(translation_key__in=batch):
+            for page in with_adoption_counts(live_practices().filter(translation_key__in=batch)):
                 groups.setdefault(page.translation_key, []).append(page)
             built = [build_document(page, locale, region_urls) for pages in groups.values()
                      for locale, page in documents_for_group(pages)]

@@ -35,6 +35,7 @@ class SearchDocument(models.Model):
     meta_terms = models.TextField()  # organisation names, municipalities, taxonomy labels
     extra_terms = models.TextField()  # other readings and compound parts
     surface_terms = models.TextField(default="")  # the title's and summary's words as written (ranking)
+    adoption_count = models.IntegerField(default=0)  # approved adoptions of the practice ("most adopted")
     vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
     # The index version this document was written under (SearchIndexState.version): Elasticsearch
     # stores it as an external version, so an older write can never replace a newer one there.

@@ -15,7 +15,7 @@ MAX_QUERY_LENGTH = 200
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch's default window)
-SORTS = ("relevance", "newest", "updated", "title")
+SORTS = ("relevance", "newest", "updated", "title", "adopted")
 OPERATORS = ("and", "or")
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 _PHRASE = re.compile(r'"([^"]*)"')
@@ -179,7 +179,7 @@ def parse_request(params, locale: str, *, strict: bool, fixed_page_size: int | N
     text = clean_text(params.get("q", ""))
     sort = params.get("sort") or "relevance"
     if sort not in SORTS:
-        raise InvalidSearch("sort", _("Unknown sort order: choose relevance, newest, updated or title."))
+        raise InvalidSearch("sort", _("Unknown sort order: choose relevance, newest, updated, title or adopted."))
     operator = params.get("operator") or "and"
     if operator not in OPERATORS:
         raise InvalidSearch("operator", _("Unknown operator: choose and or or."))

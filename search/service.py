@@ -31,7 +31,7 @@ from .typos import corrected_text, corrections
 
 # What a hit shows: the analysed terms and the vector stay in the database.
 HIT_FIELDS = ("page_id", "url", "title", "summary", "body_text", "language", "is_fallback", "facets",
-              "first_published_at", "last_published_at")
+              "first_published_at", "last_published_at", "adoption_count")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Hit:
     facets: dict
     first_published_at: object
     last_published_at: object
+    adoption_count: int = 0  # approved adoptions of the practice
 
 
 @dataclass
@@ -192,7 +193,7 @@ def _hits(raw: RawResult, parsed: ParsedQuery, request: SearchRequest) -> list[H
             id=document.page_id, url=document.url, title=document.title, summary=document.summary,
             snippet=best, language=document.language, is_fallback=document.is_fallback,
             facets=document.facets, first_published_at=document.first_published_at,
-            last_published_at=document.last_published_at,
+            last_published_at=document.last_published_at, adoption_count=document.adoption_count,
         ))
     return hits
 

@@ -80,7 +80,7 @@ def test_csv_has_every_practice_of_the_search_in_its_order(client, language, par
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; filename=") and ".csv" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0] == exports.header() and len(rows[0]) == 17
+    assert rows[0] == exports.header() and len(rows[0]) == 18
     assert len(rows) - 1 == total == len(hits) > 0
     assert [row[1] for row in rows[1:]] == [f"http://testserver{hit.url}" for hit in hits]
     assert [row[0] for row in rows[1:]] == [tabular.csv_cell(hit.title) for hit in hits]
@@ -122,7 +122,7 @@ def test_the_columns_carry_labels_in_the_active_language(client, uusimaa):
     assert set(row[column("region")].split("; ")) == {labels["01"], labels["06"], labels["national"]}
     assert row[column("region")].startswith(labels["01"])
     # Shown in Finnish in the Swedish export: it has no Swedish version.
-    assert (row[-2], row[-1]) == ("fi", "Ja")
+    assert (row[-3], row[-2], row[-1]) == ("fi", "Ja", 0)  # no adoptions
     assert row[1].startswith("http://testserver/sv/")
 
 

@@ -28,6 +28,7 @@ TERM_FIELDS = {"title_terms": 10, "summary_terms": 5, "body_terms": 1, "meta_ter
 POSITIONAL_FIELDS = ("title_terms", "summary_terms", "body_terms", "meta_terms")
 SEPARATE_WORDS = ("title_terms", "summary_terms", "body_terms")  # the words as written
 SURFACE = {"surface_terms": {"type": "text", "analyzer": "whitespace"}}  # ranking: words exactly as typed
+ADOPTION_COUNT = {"adoption_count": {"type": "integer"}}  # the "adopted" sort (most adopted first)
 TEXT_FIELDS = {"title": 3, "summary": 2, "body": 1}
 WHOLE_WORDS_BOOST = 1000  # above any text score: a tier, as the database backends order
 UNSELECTED = "unselected"  # the aggregation holding the facets without a selection
@@ -46,6 +47,7 @@ def _mapping(language_analyzer: str) -> dict:
             "title": text, "summary": text, "body": text,
             **{name: terms for name in TERM_FIELDS}, **SURFACE,
             "title_sort": {"type": "keyword"},
+            **ADOPTION_COUNT,
             "first_published_at": {"type": "date"},
             "last_published_at": {"type": "date"},
             "facets": {"properties": {facet.name: {"type": "keyword"} for facet in FACETS}},
@@ -62,7 +64,7 @@ VERSIONED = "external_gte"  # a write with the same version is a retry; a lower 
 STORED_ONLY = {"document_id": {"type": "long", "index": False, "doc_values": False},
                "url": {"type": "keyword", "index": False, "doc_values": False}}
 HIT_SOURCE = ["document_id", "page_id", "url", "language", "title", "summary", "body", "facets",
-              "first_published_at", "last_published_at"]
+              "first_published_at", "last_published_at", "adoption_count"]
 
 
 def document_source(document: SearchDocument) -> dict:
@@ -70,7 +72,7 @@ def document_source(document: SearchDocument) -> dict:
         "page_id": document.page_id, "language": document.language,
         "title": document.title, "summary": document.summary, "body": document.body_text,
         **{name: getattr(document, name) for name in (*TERM_FIELDS, *SURFACE)},
-        "title_sort": document.title_sort,
+        "title_sort": document.title_sort, "adoption_count": document.adoption_count,
         "first_published_at": document.first_published_at, "last_published_at": document.last_published_at,
         "facets": document.facets,
         "document_id": document.pk, "url": document.url,
@@ -88,6 +90,7 @@ def hit_document(source: dict, locale: str) -> SearchDocument:
         language=source["language"], is_fallback=source["language"] != locale, title=source["title"],
         summary=source["summary"], body_text=source["body"], facets=source["facets"],
         first_published_at=_date(source["first_published_at"]), last_published_at=_date(source["last_published_at"]),
+        adoption_count=source.get("adoption_count", 0),  # 0 in a document indexed before adoptions counted
     )
 
 
@@ -178,6 +181,8 @@ class ElasticsearchBackend:
             "newest": [{"first_published_at": "desc"}, {"page_id": "desc"}],
             "updated": [{"last_published_at": "desc"}, {"page_id": "desc"}],
             "title": [{"title_sort": "asc"}, {"page_id": "asc"}],
+            "adopted": [{"adoption_count": {"order": "desc", "unmapped_type": "integer"}},
+                        {"first_published_at": "desc"}, {"page_id": "desc"}],
         }[request.sort if request.sort != "relevance" or not parsed.is_empty else "newest"]
         # A selected facet counts under every other selection; the unselected ones share one filter
         # (every selection), so Elasticsearch evaluates 1 + (selected facets) filters, not 9.
@@ -246,10 +251,11 @@ class ElasticsearchBackend:
                 self._create_index(name, locale)
                 self.client.indices.put_alias(index=name, name=self.alias(locale))
             elif self.alias(locale) not in _STORED_ONLY_MAPPED:
-                # An index made before the stored-only fields, the surface words or a facet (municipality) existed
-                # accepts them from now on; once per alias and process, not on every sync.
+                # An index made before the stored-only fields, the surface words, the adoption count or a facet
+                # (municipality, adoption) existed accepts them from now on; once per alias and process, not on
+                # every sync.
                 self.client.indices.put_mapping(index=self.alias(locale), properties={
-                    **STORED_ONLY, **SURFACE, "facets": _mapping("standard")["properties"]["facets"]})
+                    **STORED_ONLY, **SURFACE, **ADOPTION_COUNT, "facets": _mapping("standard")["properties"]["facets"]})
                 _STORED_ONLY_MAPPED.add(self.alias(locale))
 
     def _actions(self, versions: dict, index=None):
@@ -361,7 +367,7 @@ class ElasticsearchBackend:
         try:
             for hit in helpers.scan(self.client, index=self.alias(locale), version=True, size=1000,
                                     query={"query": {"match_all": {}}},
-                                    _source=["page_id", "title", "url", "facets"]):
+                                    _source=["page_id", "title", "url", "facets", "adoption_count"]):
                 yield uuid.UUID(hit["_id"]), hit["_version"], hit["_source"]
         except NotFoundError:
             return

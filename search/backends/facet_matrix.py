@@ -22,6 +22,7 @@ ORDERS = {  # sort -> SQL order; the first is bit order
     "newest": "first_published_at DESC, id DESC",
     "updated": "last_published_at DESC, id DESC",
     "title": "title_sort, id",
+    "adopted": "adoption_count DESC, first_published_at DESC, id DESC",  # most adopted, then newest
 }
 
 
