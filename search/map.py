@@ -121,20 +121,15 @@ def region_map(result, url_for) -> dict:
     selected = set(result.request.selected("region"))
     counts = {code: buckets[code].count if code in buckets else 0 for code in labels}
     ranges = class_ranges(max((counts[code] for code in TILES), default=0))
-    centres = {code: tile_centre(code) for code in TILES}
-    west = min(x for x, _y in centres.values())
-    east = max(x for x, _y in centres.values())
-    south = max(y for _x, y in centres.values())
+    layout = tile_layout()
     regions = []
-    for code in sorted(TILES):
-        x = MARGIN + TILE_WIDTH / 2 + TILE_WIDTH * (centres[code][0] - west)
-        y = MARGIN + RADIUS + TILE_WIDTH * centres[code][1]
+    for code, (x, y) in layout["centres"].items():
         short = short_name(labels[code])
         regions.append(MapRegion(
             code=code, label=labels[code], short=short, count=counts[code],
             selected=code in selected, url=url_for(code), shade=_shade(counts[code], ranges),
             description=describe(labels[code], counts[code], code in selected, short),
-            points=_hexagon(x, y), check=f"M{x - 6:.1f} {y - 21:.1f}l4 4l8-8", x=f"{x:.1f}", y=f"{y:.1f}",
+            points=layout["hexagons"][code], check=f"M{x - 6:.1f} {y - 21:.1f}l4 4l8-8", x=f"{x:.1f}", y=f"{y:.1f}",
         ))
     national = {
         "label": labels[NATIONAL], "count": counts[NATIONAL], "selected": NATIONAL in selected,
@@ -145,6 +140,23 @@ def region_map(result, url_for) -> dict:
         "national": national,
         "legend": [{"shade": 0, "low": 0, "high": 0}]
         + [{"shade": index + 1, "low": low, "high": high} for index, (low, high) in enumerate(ranges)],
+        "width": layout["width"],
+        "height": layout["height"],
+    }
+
+
+def tile_layout() -> dict:
+    """Where each region's tile goes, in SVG units: ``centres`` (code -> (x, y), in code order),
+    ``hexagons`` (code -> polygon points), and the drawing's ``width`` and ``height``."""
+    centres = {code: tile_centre(code) for code in TILES}
+    west = min(x for x, _y in centres.values())
+    east = max(x for x, _y in centres.values())
+    south = max(y for _x, y in centres.values())
+    placed = {code: (MARGIN + TILE_WIDTH / 2 + TILE_WIDTH * (centres[code][0] - west),
+                     MARGIN + RADIUS + TILE_WIDTH * centres[code][1]) for code in sorted(TILES)}
+    return {
+        "centres": placed,
+        "hexagons": {code: _hexagon(x, y) for code, (x, y) in placed.items()},
         "width": round(2 * MARGIN + TILE_WIDTH * (1 + east - west)),
         "height": round(2 * MARGIN + 2 * RADIUS + TILE_WIDTH * south),
     }

@@ -108,14 +108,14 @@ def test_summary_box_without_published_contacts_points_to_the_lead_organisation(
 def test_table_of_contents_lists_only_sections_with_content_and_every_anchor_exists(client, uusimaa):
     bare = make_practice(uusimaa, problem="<p></p>")
     html = get_html(client, bare.url)
-    assert toc_anchors(html) == ["model", "who", "money", "results", "contacts"]
+    assert toc_anchors(html) == ["model", "who", "money", "results", "adopted", "contacts"]
     for anchor in toc_anchors(html):
         assert f'<section id="{anchor}"' in html
     assert 'id="need"' not in html and 'id="links"' not in html
 
     full = make_practice(uusimaa, links=json.dumps(
         [{"type": "link", "value": {"title": "Kotisivu", "url": "https://kerho.example/"}}]))
-    assert toc_anchors(get_html(client, full.url)) == ["need", "model", "who", "money", "results", "contacts",
+    assert toc_anchors(get_html(client, full.url)) == ["need", "model", "who", "money", "results", "adopted", "contacts",
                                                        "links"]
 
 

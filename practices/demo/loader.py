@@ -14,6 +14,7 @@ import uuid
 from django.utils.text import slugify
 from wagtail.models import Locale
 
+from adoptions.demo import load_adoptions
 from highlights.demo import load_highlights
 from home.models import HomePage
 from operations.bootstrap import bootstrap
@@ -170,4 +171,5 @@ def load_demo():
     index = PracticeIndexPage.objects.child_of(home).get()
     created = load_practices(index, load_organisations())
     load_highlights(home)  # the demo highlights (the page itself comes from bootstrap)
+    load_adoptions()
     return created

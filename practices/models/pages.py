@@ -164,7 +164,10 @@ class RegionPage(ChildRouteMixin, CachedPageMixin, Page):
                                                                     "first_published_at"))
         live = sorted((row for row in children if row[2]), key=newest_first, reverse=True)
         practices = paginate(request, [row[0] for row in live])
-        by_pk = PracticePage.objects.in_bulk(practices.object_list)
+        from search.facets import ADOPTION_COUNT, adoption_count_annotation  # search imports these models
+
+        by_pk = (PracticePage.objects.annotate(**{ADOPTION_COUNT: adoption_count_annotation()})
+                 .in_bulk(practices.object_list))
         practices.object_list = [by_pk[pk] for pk in practices.object_list if pk in by_pk]
         prefetch_terms(practices.object_list, PracticePage.CARD_RELATIONS)
         context["practices"] = practices
@@ -173,6 +176,10 @@ class RegionPage(ChildRouteMixin, CachedPageMixin, Page):
         context["untranslated"] = self.untranslated_practices(
             [page for page in translations if page.pk != self.pk], {row[1] for row in children})
         context["search_filter"] = self.search_filter()
+        if self.region_id:
+            from adoptions.display import adopted_in_region  # adoptions import these models
+
+            context["adopted_here"] = adopted_in_region(self.region, self.locale_id)
         return context
 
     def route(self, request, path_components):
@@ -528,6 +535,7 @@ class PracticePage(CachedPageMixin, Page):
             "who": _("Where and who"),  # taxonomy values and "–" rows: never empty
             "money": _("Time and money"),
             "results": _("Results and evidence"),
+            "adopted": _("Adopted elsewhere"),  # the adoptions, or the invitation to report one
             "contacts": _("Contacts"),  # the contacts or "contact the lead organisation"
             "links": _("Links and attachments") if len(self.links) else None,
         }
@@ -632,6 +640,9 @@ class PracticePage(CachedPageMixin, Page):
         context["public_contacts"] = self.public_contacts()
         # In the visitor's language, also when the practice itself is shown in its original.
         context["related_practices"] = self.related_practices(locale_id=(served_under or self).locale_id)
+        from adoptions.display import adoption_context  # adoptions import these models: not at module level
+
+        context.update(adoption_context(self))
         return context
 
 
