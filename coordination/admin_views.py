@@ -286,7 +286,18 @@ def recent_since():
     return timezone.now() - datetime.timedelta(days=RECENT_DAYS)
 
 
-def region_numbers(region, in_review_counts, stale_counts, proposal_counts) -> dict:
+def adoptions_to_review(scope=None) -> dict:
+    """Region id -> adoption reports waiting for review (one grouped query). An adoption's region is
+    the adopting municipality's: never national."""
+    from adoptions.models import Adoption  # adoptions import this module's permission policy
+
+    reports = Adoption.objects.filter(status=Adoption.Status.NEW)
+    if scope is not None:
+        reports = reports.filter(scope.region_filter())
+    return dict(reports.values_list("region").annotate(n=Count("pk")).order_by())
+
+
+def region_numbers(region, in_review_counts, stale_counts, proposal_counts, adoption_counts) -> dict:
     """One region's row of the dashboard panels: its key, label, counts and stale-practices report."""
     region_id = region.pk if region else None
     return {
@@ -295,8 +306,12 @@ def region_numbers(region, in_review_counts, stale_counts, proposal_counts) -> d
         "in_review": in_review_counts.get(region_id, 0),
         "stale": stale_counts.get(region_id, 0),
         "proposals": proposal_counts.get(region_id, 0),
+        "adoptions": adoption_counts.get(region_id, 0),
         "report_url": reverse("coordination_stale_practices") + f"?region={region_key(region)}",
     }
+
+
+ADOPTIONS_TO_REVIEW_QUERY = "?status=new"
 
 
 class RegionQueuePanel(Component):
@@ -324,10 +339,11 @@ class RegionQueuePanel(Component):
         )
         review_list = list(with_region_page_path(in_review).order_by("-latest_revision_created_at")[:LIST_LIMIT])
         proposal_list = list(proposals.order_by("-created_at")[:LIST_LIMIT])
+        adoption_counts = adoptions_to_review(self.scope)
         rows = []
         for region_id, region in sorted(regions.items(), key=lambda item: (item[1] is not None, str(item[1]))):
             rows.append({
-                **region_numbers(region, in_review_counts, stale_counts, proposal_counts),
+                **region_numbers(region, in_review_counts, stale_counts, proposal_counts, adoption_counts),
                 "review_list": [
                     page for page in review_list
                     if region_pages.get(page.region_page_path) and region_pages[page.region_page_path].region_id == region_id
@@ -335,7 +351,8 @@ class RegionQueuePanel(Component):
                 "proposal_list": [proposal for proposal in proposal_list if proposal.region_page.region_id == region_id],
             })
         return {"rows": rows, "recent_days": RECENT_DAYS, "review_months": REVIEW_INTERVAL_MONTHS,
-                "proposals_url": reverse("proposals:index")}
+                "proposals_url": reverse("proposals:index"),
+                "adoptions_url": reverse("adoptions:index") + ADOPTIONS_TO_REVIEW_QUERY}
 
 
 class NationalOverviewPanel(Component):
@@ -353,12 +370,14 @@ class NationalOverviewPanel(Component):
             Proposal.objects.filter(created_at__gte=recent_since())
             .values_list("region_page__region").annotate(n=Count("pk")).order_by()
         )
-        rows = [region_numbers(region, in_review_counts, stale_counts, proposal_counts)
+        adoption_counts = adoptions_to_review()
+        rows = [region_numbers(region, in_review_counts, stale_counts, proposal_counts, adoption_counts)
                 for region in [*Region.objects.order_by("code"), None]]
-        totals = {name: sum(row[name] for row in rows) for name in ("in_review", "stale", "proposals")}
+        totals = {name: sum(row[name] for row in rows) for name in ("in_review", "stale", "proposals", "adoptions")}
         return {
             "rows": rows, "totals": totals, "recent_days": RECENT_DAYS, "review_months": REVIEW_INTERVAL_MONTHS,
             "report_url": reverse("coordination_stale_practices"), "proposals_url": reverse("proposals:index"),
+            "adoptions_url": reverse("adoptions:index") + ADOPTIONS_TO_REVIEW_QUERY,
         }
 
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import WorkflowState
 
+from adoptions.models import Adoption
 from coordination.models import Proposal
 from editorial.testing import make_member, put_in_review
-from practices.models import PracticePage, Theme
+from practices.models import PracticePage, Region, Theme
 
 from .factories import make_practice
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def counts(html, region_key):
-    """The numbers shown for one region: {"in_review": n, "stale": n, "proposals": n}."""
+    """The numbers shown for one region: {"in_review": n, "stale": n, "proposals": n, "adoptions": n}."""
     start = html.index(f'data-region="{region_key}"')
     following = html.find("data-region=", start + 1)
     chunk = html[start:following if following != -1 else None]
@@ -63,7 +64,7 @@ def test_coordinator_sees_their_regions_queue(client, queue):
     assert response.status_code == 200
     html = response.content.decode()
     assert "coordination-region-queue" in html
-    assert counts(html, "01") == {"in_review": 1, "stale": 2, "proposals": 1}
+    assert counts(html, "01") == {"in_review": 1, "stale": 2, "proposals": 1, "adoptions": 0}
     assert 'data-region="06"' not in html and "coordination-national-overview" not in html
     assert "Tarkistettavana (muokattu)" in html and "Tuore ehdotus" in html
     assert "Vanha ehdotus" not in html and "Pirkanmaan ehdotus" not in html
@@ -74,11 +75,11 @@ def test_national_editor_sees_counts_per_region(client, queue):
     client.force_login(make_member("national_editor"))
     html = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "coordination-national-overview" in html and "coordination-region-queue" not in html
-    assert counts(html, "01") == {"in_review": 1, "stale": 2, "proposals": 1}
-    assert counts(html, "06") == {"in_review": 1, "stale": 1, "proposals": 1}
-    assert counts(html, "02") == {"in_review": 0, "stale": 0, "proposals": 0}
-    assert counts(html, "national") == {"in_review": 0, "stale": 0, "proposals": 0}
-    assert counts(html, "total") == {"in_review": 2, "stale": 3, "proposals": 2}
+    assert counts(html, "01") == {"in_review": 1, "stale": 2, "proposals": 1, "adoptions": 0}
+    assert counts(html, "06") == {"in_review": 1, "stale": 1, "proposals": 1, "adoptions": 0}
+    assert counts(html, "02") == {"in_review": 0, "stale": 0, "proposals": 0, "adoptions": 0}
+    assert counts(html, "national") == {"in_review": 0, "stale": 0, "proposals": 0, "adoptions": 0}
+    assert counts(html, "total") == {"in_review": 2, "stale": 3, "proposals": 2, "adoptions": 2}  # the demo's
 
 
 def test_other_roles_get_no_panel(client, queue):
@@ -111,9 +112,12 @@ def test_dashboard_panel_queries_do_not_grow_with_the_data(queue, uusimaa, pirka
         make_practice(uusimaa, title=f"Lisää vanhoja {number}", last_reviewed=None)
         make_practice(pirkanmaa, title=f"Lisää P {number}", last_reviewed=None)
         add_proposal(uusimaa, f"Lisää ehdotuksia {number}")
+        Adoption.objects.create(practice=PracticePage.objects.live().first(), organisation_name=f"Ottaja {number}",
+                                municipality="091", region=Region.objects.get(code="01"), since_year=2024,
+                                language="fi")
         put_in_review(make_practice(uusimaa, title=f"Lisää tarkistettavia {number}", last_reviewed=today),
                       make_member("contributor", "01"))
     html, after = render_panel(user)
-    assert counts(html, "01") == {"in_review": 4, "stale": 5, "proposals": 4}
+    assert counts(html, "01") == {"in_review": 4, "stale": 5, "proposals": 4, "adoptions": 3}
     assert after == before
     assert after <= 12
