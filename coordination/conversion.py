@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.text import slugify
-from wagtail.log_actions import log
 
 from practices.models import Organisation, PracticeContact, PracticePage
 
@@ -17,7 +16,7 @@ class AlreadyConverted(Exception):
     pass
 
 
-def _unique_slug(parent, title) -> str:
+def unique_slug(parent, title) -> str:
     base = (slugify(title) or "ehdotus")[:200].strip("-") or "ehdotus"
     taken = set(parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True))
     slug, number = base, 1
@@ -27,7 +26,7 @@ def _unique_slug(parent, title) -> str:
     return slug
 
 
-def _paragraphs(text) -> str:
+def paragraphs(text) -> str:
     return linebreaks(text, autoescape=True)
 
 
@@ -41,10 +40,10 @@ def convert_to_draft(proposal: Proposal, user) -> PracticePage:
     region = region_page.region
     page = PracticePage(
         title=proposal.title,
-        slug=_unique_slug(region_page, proposal.title),
+        slug=unique_slug(region_page, proposal.title),
         summary=proposal.summary,
-        problem=_paragraphs(proposal.problem),
-        model=json.dumps([{"type": "paragraph", "value": _paragraphs(proposal.how_it_works)}]),
+        problem=paragraphs(proposal.problem),
+        model=json.dumps([{"type": "paragraph", "value": paragraphs(proposal.how_it_works)}]),
         is_national=region is None,
         lead_organisation=Organisation.objects.filter(name__iexact=proposal.organisation_name).first(),
         owner=user,
@@ -62,8 +61,7 @@ def convert_to_draft(proposal: Proposal, user) -> PracticePage:
         publish_consent=False,  # consent was to be contacted, not to be published
     )]
     region_page.add_child(instance=page)
-    revision = page.save_revision(user=user, log_action=False)
-    log(instance=page, action="wagtail.create", user=user, revision=revision, content_changed=True)
+    page.save_revision(user=user, log_action=False)  # creating the page logged "wagtail.create" (as the owner)
 
     proposal.status = Proposal.Status.CONVERTED
     proposal.converted_page = page

@@ -86,11 +86,17 @@ def _xlsx_cell(sheet, value, bold=False):
 
 
 def xlsx_bytes(header: list[str], rows: Iterable[list], sheet_title: str = "") -> bytes:
+    return workbook_bytes([(sheet_title, header, rows)])
+
+
+def workbook_bytes(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    """An XLSX workbook of (title, header, rows) sheets, in order; the header row in bold."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
-    sheet.append([_xlsx_cell(sheet, cell, bold=True) for cell in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=_sheet_title(title))
+        sheet.append([_xlsx_cell(sheet, cell, bold=True) for cell in header])
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, cell) for cell in row])
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, ProgrammingError, connection
 from django.test import TestCase
 from django.urls import reverse
+from wagtail.models import PageLogEntry
 
 from coordination import views
 from coordination.models import Proposal
@@ -412,6 +413,8 @@ def test_conversion_creates_a_draft_for_the_regions_coordinators_only(
     )
     assert page.public_contacts() == []
     assert page.latest_revision is not None
+    assert list(PageLogEntry.objects.filter(page=page).values_list("action", "user")) == [
+        ("wagtail.create", coordinator.pk)]  # logged once, by the coordinator
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.CONVERTED
     assert proposal.converted_page_id == page.pk and proposal.converted_by == coordinator

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "editorial",
     "coordination",
     "adoptions",
+    "imports",
     "highlights",
     "search",
     "operations",
