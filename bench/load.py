@@ -367,12 +367,14 @@ def code_identity(args, source, full, paths) -> dict:
             "fingerprint": code_fingerprint(source)}
 
 
-def start_server(source, env, port, args, logfile):
+def start_server(source, env, port, args, logfile, app="kb.wsgi:application", extra=()):
+    """gunicorn serving ``app`` (bench/scale.py passes its own wrapper of KB's application and
+    ``extra`` options, e.g. a longer keep-alive)."""
     command = [
-        str(Path(sys.executable).parent / "gunicorn"), "kb.wsgi:application",
+        str(Path(sys.executable).parent / "gunicorn"), app,
         "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--threads", str(args.threads),
         "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5",
-        "--log-level", "warning",
+        "--log-level", "warning", *extra,
     ]
     # gunicorn's log and the application's (Django logs to stderr) go to one file; a session of its
     # own, so that the whole process group is signalled at the end.
@@ -718,7 +720,7 @@ print(json.dumps({{
 }}))
 """
 EDITOR = """
-import os, time
+import os, sys, time
 from django.core.exceptions import ValidationError
 from practices.models import PracticePage
 pages = []
@@ -730,15 +732,30 @@ for page in PracticePage.objects.live().filter(locale__language_code="fi").order
     pages.append(page)
     if len(pages) == 20:
         break
-every, done = float(os.environ["KB_EDITOR_EVERY"]), 0
-until = time.monotonic() + float(os.environ["KB_EDITOR_SECONDS"])
-while time.monotonic() < until:
+titles = {{page.pk: page.title for page in pages}}
+
+
+def publish(done, word=""):
     started = time.monotonic()
     page = PracticePage.objects.get(pk=pages[done % len(pages)].pk)
+    if word:  # a word no other practice has: a search for it tells when this publish is searchable
+        page.title = f"{{titles[page.pk]}} {{word}}"
     page.save_revision().publish()  # as an editor's publish
-    done += 1
-    print(f"published {{done}} {{(time.monotonic() - started) * 1000:.0f}}", flush=True)
-    time.sleep(max(0.0, every - (time.monotonic() - started)))
+    print(f"published {{done + 1}} {{(time.monotonic() - started) * 1000:.0f}} {{page.pk}} {{word}}".rstrip(),
+          flush=True)
+
+
+if os.environ["KB_EDITOR_EVERY"] == "stdin":  # one publish per line read (bench/scale.py): the line is the word
+    for done, line in enumerate(sys.stdin):
+        publish(done, line.strip())
+else:
+    every, done = float(os.environ["KB_EDITOR_EVERY"]), 0
+    until = time.monotonic() + float(os.environ["KB_EDITOR_SECONDS"])
+    while time.monotonic() < until:
+        started = time.monotonic()
+        publish(done)
+        done += 1
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
 """
 
 

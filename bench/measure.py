@@ -149,7 +149,8 @@ def measure_api(query_string, warmup, repeat, expected_backend):
 
 # --- the stock Wagtail approach -----------------------------------------------------------------------
 def stock_search(params, fi_locale):
-    """PracticePage.objects.live().filter(locale=fi).search(…) + first page + one facet() per FilterField."""
+    """PracticePage.objects.live().filter(locale=fi).search(…) + first page + one facet() per FilterField.
+    Without text, newest first, or by title with sort=title."""
     text = params.get("q", "")
     page, page_size = int(params.get("page", 1)), int(params.get("page_size", 20))
     queryset = PracticePage.objects.live().filter(locale=fi_locale)
@@ -161,7 +162,8 @@ def stock_search(params, fi_locale):
     elif text:
         results = queryset.search(text, operator="and", order_by_relevance=True)
     else:
-        results = queryset.order_by("-first_published_at").search(MATCH_ALL, order_by_relevance=False)
+        order = "title" if params.get("sort") == "title" else "-first_published_at"  # bench/scale.py sorts by title
+        results = queryset.order_by(order).search(MATCH_ALL, order_by_relevance=False)
     hits = list(results[(page - 1) * page_size: page * page_size])
     counts = {name: results.facet(name) for name in STOCK_FACETS}
     return hits, counts
