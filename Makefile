@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render bench-scale clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -111,6 +111,15 @@ bench-load-es-freeze: test-messages
 # Rendering in-process at 10,000 practices, warm and cold, beside a base commit; bench/results-render.md.
 bench-render: db
 	$(BIN)/python bench/render.py $(RENDER_ARGS)
+
+# What users meet at scale (bench/scale.py): search through gunicorn with 4 workers at 10,000 synthetic
+# practices, warm, cold (each worker's first search after a publish), under writes (a publish every 2 s)
+# and publish → searchable, beside the stock Wagtail search and (elasticsearch) a bare request with KB's
+# body; bench/results-scale-<backend>-<N>.md. postgres and elasticsearch start their private servers.
+# E.g. make bench-scale SCALE_ARGS="--backend postgres --practices 100000".
+SCALE_ARGS ?= --backend sqlite
+bench-scale: test-messages
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles
