@@ -24,7 +24,7 @@ from practices.collation import sort_key
 from practices.models import PracticePage
 
 from .analysis import analyse_text, surface_words
-from .backends.facet_matrix import STATE
+from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
 from .models import SearchDocument, SearchFacetValue, SearchTerm
 from .typos import vocabulary_words
@@ -160,10 +160,28 @@ def index_changed() -> int:
         cursor.execute(f"UPDATE {STATE} SET token = %s, version = version + 1 WHERE id = 1 RETURNING version",
                        [token])
         row = cursor.fetchone()
+        version = 1
         if row is None:
             cursor.execute(f"INSERT INTO {STATE} (id, token, version) VALUES (1, %s, 1)", [token])
-            return 1
-        return row[0]
+        else:
+            version = row[0]
+        cursor.execute(f"INSERT INTO {VERSIONS} (version, token) VALUES (%s, %s)", [version, token])
+        if version % PRUNE_EVERY == 0:
+            prune_history(cursor, version - KEEP_VERSIONS)
+        return version
+
+
+# The tokens of the latest versions and the documents removed under them: what a process needs to
+# bring its facet bitmaps forward by applying the changes (search.backends.facet_matrix). A process
+# further behind rebuilds them.
+KEEP_VERSIONS = 2000
+PRUNE_EVERY = 100
+
+
+def prune_history(cursor, through: int):
+    """Forget the versions up to ``through`` and the documents removed under them."""
+    cursor.execute(f"DELETE FROM {REMOVALS} WHERE version <= %s", [through])
+    cursor.execute(f"DELETE FROM {VERSIONS} WHERE version <= %s", [through])
 
 
 def raise_version(at_least: int):
@@ -228,7 +246,8 @@ def _write_fulltext(documents):
 
 
 def delete_documents(documents):
-    """Delete documents with their facet, vocabulary and full-text rows (no per-row signals)."""
+    """Delete documents with their facet, vocabulary and full-text rows (no per-row signals), noting
+    them as removed under the current index version."""
     ids = list(documents.values_list("pk", flat=True))
     if not ids:
         return
@@ -236,6 +255,9 @@ def delete_documents(documents):
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"INSERT INTO {REMOVALS} (document_id, locale, version)"
+                           f" SELECT id, locale, (SELECT version FROM {STATE} WHERE id = 1)"
+                           f" FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchterm WHERE document_id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
@@ -243,12 +265,15 @@ def delete_documents(documents):
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
 
 
-def documents_deleted(document_ids):
-    """Documents deleted by cascade with their page: drop their full-text rows."""
-    index_changed()
-    if document_ids and connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(pk,) for pk in document_ids])
+def documents_deleted(documents):
+    """SearchDocuments deleted by cascade with their page: note them as removed, drop their
+    full-text rows."""
+    version = index_changed()
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {REMOVALS} (document_id, locale, version) VALUES (%s, %s, %s)",
+                           [(document.pk, document.locale, version) for document in documents])
+        if connection.vendor == "sqlite":
+            cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(document.pk,) for document in documents])
 
 
 def indexed_keys() -> set:

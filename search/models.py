@@ -47,6 +47,7 @@ class SearchDocument(models.Model):
             models.Index(fields=["locale", "first_published_at"]),
             models.Index(fields=["locale", "last_published_at"]),
             models.Index(fields=["locale", "title_sort"]),
+            models.Index(fields=["locale", "version"], name="search_document_written"),
             GinIndex(fields=["vector"], name="search_document_vector"),
         ]
 
@@ -137,3 +138,32 @@ class SearchIndexState(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class SearchIndexVersion(models.Model):
+    """The token of each recent index version (pruned with the removals): a process's facet bitmaps
+    of version v and token t may be brought forward only while (v, t) is still here, so a rolled-back
+    write, an emptied or a restored database, whose versions come again with other data, cost a
+    full build instead of a wrong update."""
+
+    version = models.BigIntegerField(primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.version}: {self.token}"
+
+
+class SearchDocumentRemoval(models.Model):
+    """A document deleted from the index under ``version``: with the documents written after a
+    version, what a process needs to bring its facet bitmaps up to date without rebuilding them
+    (search.backends.facet_matrix). Kept for the latest versions (search.indexing.prune_history)."""
+
+    document_id = models.BigIntegerField()
+    locale = models.CharField(max_length=8)
+    version = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["locale", "version"], name="search_removal_since")]
+
+    def __str__(self):
+        return f"{self.document_id} [{self.locale}] at {self.version}"

@@ -50,7 +50,7 @@ def urls_changed(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=SearchDocument)
 def document_deleted(sender, instance, **kwargs):
-    indexing.documents_deleted([instance.pk])
+    indexing.documents_deleted([instance])
 
 
 TERM_RELATIONS = {Region: "regions", Theme: "themes", TargetGroup: "target_groups", Language: "languages",

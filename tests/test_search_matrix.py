@@ -1,5 +1,6 @@
-"""The in-process facet bitmaps (search.backends.facet_matrix): exact orders, and never stale after
-a write in this process, a write by another process, or a rolled-back write."""
+"""The in-process facet bitmaps (search.backends.facet_matrix): exact orders, never stale after a
+write in this process, a write by another process, or a rolled-back write; brought forward by what
+changed, exactly as a full build would have them."""
 
 import uuid
 
@@ -8,8 +9,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.test import TestCase
 
-from search.backends.facet_matrix import matrix_for
-from search.indexing import index_changed
+from adoptions.models import Adoption
+from practices.models import Region, Theme
+from search.backends import facet_matrix
+from search.backends.facet_matrix import FacetMatrix, matrix_for
+from search.indexing import index_changed, prune_history
 from search.models import SearchDocument, SearchIndexState
 
 from .factories import make_practice
@@ -39,9 +43,9 @@ def test_every_sort_pages_like_sql_order_by(sort, order):
 
 
 def test_the_bitmaps_are_reused_while_the_token_is_unchanged():
-    first, _built = matrix()
-    again, rebuilt = matrix()
-    assert again is first and not rebuilt
+    first, _queries = matrix()
+    again, queries = matrix()
+    assert again is first and queries == 0
 
 
 def test_a_publish_in_this_process_shows_in_the_next_search(uusimaa):
@@ -97,3 +101,91 @@ def test_a_cascade_delete_shows_before_the_reindex_runs(uusimaa):
     with TestCase.captureOnCommitCallbacks(execute=False):  # the re-index after commit does not run
         page.delete()  # its documents go by cascade
     assert run().total == before - 1
+
+
+# --- Brought forward by what changed ---------------------------------------------------------------
+
+LOCALES = ("fi", "sv", "en")
+
+
+def described(matrix: FacetMatrix) -> dict:
+    """What a matrix says, whatever its bit positions: the documents of each value, each order."""
+    ids = matrix.ids
+
+    def members(bits):
+        return {ids[position] for position in range(len(ids)) if bits >> position & 1}
+
+    return {
+        "all": members(matrix.all),
+        "values": {(facet, value): members(bits) for facet, bitmaps in matrix.values.items()
+                   for value, bits in bitmaps.items() if bits},
+        "orders": {sort: [ids[position] for position in order if matrix.all >> position & 1]
+                   for sort, order in matrix.orders.items()},
+    }
+
+
+def built_afresh(locale):
+    with connection.cursor() as cursor:
+        token, version, _then = facet_matrix._state(cursor, -1)
+        return FacetMatrix.build(cursor, locale, token, version)
+
+
+def assert_brought_forward(queries_expected=3):
+    for locale in LOCALES:
+        advanced, queries = matrix(locale)
+        assert queries == queries_expected, locale
+        assert described(advanced) == described(built_afresh(locale)), locale
+
+
+def test_every_kind_of_change_brings_the_matrices_forward_as_a_full_build_would(uusimaa):
+    for locale in LOCALES:
+        matrix(locale)
+    page = make_practice(uusimaa, title="Inkrementtikerho", status="ongoing", is_permanent=False)
+    assert_brought_forward()
+    page.title = "Aaaa-alkuinen kerho"  # moves in the title order
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page.save_revision().publish()
+    assert_brought_forward()
+    other = SearchDocument.objects.filter(locale="fi").exclude(page=page).first().page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        Adoption.objects.create(practice=other, municipality="091", region=Region.objects.get(code="01"),
+                                status=Adoption.Status.APPROVED, organisation_name="Kerhot ry", since_year=2024,
+                                language="fi")  # the "adopted" order and facet
+    assert_brought_forward()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        theme = Theme.objects.get(code="language")
+        theme.name_fi = "Kieli ja kielikahvilat"  # a relabelled term re-indexes its practices
+        theme.save()
+    assert_brought_forward()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page.unpublish()
+    assert_brought_forward()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        other.delete()  # documents removed by cascade, before the change log runs
+    assert_brought_forward()
+    assert run(q="Inkrementtikerho").total == 0
+
+
+def test_a_large_gap_or_a_forgotten_version_means_a_full_build(uusimaa, monkeypatch):
+    matrix()
+    monkeypatch.setattr(facet_matrix, "LARGE_GAP", 0)
+    make_practice(uusimaa, title="Aukkokerho")
+    assert_brought_forward(queries_expected=2)
+    monkeypatch.undo()
+    with connection.cursor() as cursor:  # the versions the matrices were built at are pruned
+        prune_history(cursor, SearchIndexState.objects.get().version)
+    make_practice(uusimaa, title="Unohduskerho")
+    assert_brought_forward(queries_expected=2)
+    make_practice(uusimaa, title="Jatkokerho")
+    assert_brought_forward()
+
+
+def test_one_thread_brings_a_matrix_forward_while_the_others_answer_from_the_previous_one(uusimaa):
+    before, _queries = matrix()
+    make_practice(uusimaa, title="Lukkokerho")
+    lock = facet_matrix._lock("fi")
+    with lock:  # another thread is bringing the matrix forward
+        during, queries = matrix()
+        assert during is before and queries == 0
+    after, queries = matrix()
+    assert queries == 3 and after.version > before.version

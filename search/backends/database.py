@@ -1,7 +1,7 @@
 """Search in the main database: SQLite FTS5 or PostgreSQL full text for the words, facet bitmaps
 in memory (search.backends.facet_matrix) for the counts and the order.
 
-A search reads the index token (one query; the locale's bitmaps are rebuilt when it changed) and,
+A search reads the index state (one query; the locale's bitmaps are brought forward when it changed) and,
 with text, the ids of the matching documents in relevance order (one query). Every facet's
 disjunctive counts, the total, the totals without each selection and the page of ids are then
 ANDs, ORs and popcounts of Python ints.
@@ -140,7 +140,7 @@ class DatabaseBackend:
     def search(self, request: SearchRequest, parsed: ParsedQuery) -> RawResult:
         by_relevance = request.sort == "relevance" and not parsed.is_empty
         with connection.cursor() as cursor:
-            matrix, rebuilt = matrix_for(cursor, request.locale)
+            matrix, updating_queries = matrix_for(cursor, request.locale)
             sync_labels(matrix.token)
             text_ids = None if parsed.is_empty else self._text_ids(cursor, request, parsed, by_relevance)
         matched = matrix.all if text_ids is None else matrix.bitmap(text_ids)
@@ -165,4 +165,4 @@ class DatabaseBackend:
                           ranked=text_ids if by_relevance else None)
         return RawResult(total=full.bit_count(), ids=ids, counts=counts,
                          totals_without={facet: without(facet).bit_count() for facet in chosen},
-                         requests=1 + (text_ids is not None) + 2 * rebuilt)
+                         requests=1 + (text_ids is not None) + updating_queries)
