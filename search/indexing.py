@@ -14,6 +14,7 @@ import html
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,8 +24,8 @@ from wagtail.models import Page
 from practices.collation import sort_key
 from practices.models import PracticePage
 
-from .analysis import analyse_text, surface_words
-from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
+from .analysis import AnalysedText, analyse_text, surface_words
+from .backends.facet_matrix import STATE
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
 from .models import SearchDocument, SearchFacetValue, SearchTerm
 from .typos import vocabulary_words
@@ -40,6 +41,8 @@ NOT_IN_TEXT = {"adoption"}
 
 
 def plain(markup: str) -> str:
+    if not markup:
+        return ""
     return _SPACE.sub(" ", html.unescape(strip_tags(markup or "").replace("><", "> <"))).strip()
 
 
@@ -69,17 +72,44 @@ def _load_group(translation_key):
     return with_adoption_counts(live_practices().filter(translation_key=translation_key))
 
 
-def _meta_text(page, language: str) -> str:
+class BuildMemo:
+    """What ``build_document`` would otherwise compute again for every document of a batch: a page's
+    text and its analysis, its facet values (the same for its own document and each fallback made
+    from it), and each facet's labels per language (the same for every document in that language).
+    One memo per batch of pages, dropped with it; ``value_labels`` keeps its own cache of the
+    taxonomy terms (search.facets)."""
+
+    def __init__(self):
+        self._values, self._labels, self._texts = {}, {}, {}
+
+    def facet_values(self, page) -> dict[str, list[str]]:
+        if page.pk not in self._values:
+            self._values[page.pk] = facet_values(page)
+        return self._values[page.pk]
+
+    def page_text(self, page) -> "PageText":
+        if page.pk not in self._texts:
+            self._texts[page.pk] = page_text(page)
+        return self._texts[page.pk]
+
+    def labels(self, facet, language: str) -> dict[str, str]:
+        if (facet.name, language) not in self._labels:
+            self._labels[(facet.name, language)] = value_labels(facet, language)
+        return self._labels[(facet.name, language)]
+
+
+def _meta_text(page, language: str, memo: BuildMemo | None = None) -> str:
     """Organisation names, municipalities and the taxonomy labels, in the document's language."""
+    memo = memo or BuildMemo()
     parts = [page.municipalities]
     if page.lead_organisation:
         parts.append(page.lead_organisation.name)
     parts += [organisation.name for organisation in page.partner_organisations.all()]
-    values = facet_values(page)
+    values = memo.facet_values(page)
     for facet in FACETS:
         if facet.name in NOT_IN_TEXT:
             continue
-        labels = value_labels(facet, language)
+        labels = memo.labels(facet, language)
         parts += [labels.get(code, "") for code in values[facet.name]]
     return " ".join(part for part in parts if part)
 
@@ -99,33 +129,73 @@ def document_url(page, locale: str, region_urls: dict) -> str:
     return f"{region_url}{page.slug}/" if region_url else page.url or ""
 
 
-def build_document(page, locale: str, region_urls: dict):
-    """An unsaved SearchDocument of ``page`` for searching in ``locale``, plus its analysed text."""
+def prefetch_region_urls(pairs, region_urls: dict):
+    """Fill ``region_urls`` (see ``document_url``) for every (page, locale) of a batch in two queries,
+    instead of two per region and language: the region pages under which each page's fallbacks live."""
+    wanted = {(page.path[:-Page.steplen], locale) for page, locale in pairs
+              if page.locale.language_code != locale} - region_urls.keys()
+    if not wanted:
+        return
+    parent_keys = dict(Page.objects.filter(path__in={path for path, _locale in wanted})
+                       .values_list("path", "translation_key"))
+    candidates = (Page.objects.live().select_related("locale")
+                  .filter(translation_key__in=set(parent_keys.values()),
+                          locale__language_code__in={locale for _path, locale in wanted}))
+    first = {}  # as document_url's .first(): the queryset's own order, else the primary key
+    for region_page in candidates if candidates.ordered else candidates.order_by("pk"):
+        first.setdefault((region_page.translation_key, region_page.locale.language_code), region_page)
+    for path, locale in wanted:
+        region_page = first.get((parent_keys.get(path), locale))
+        region_urls[(path, locale)] = region_page.url if region_page is not None else None
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What a page's documents in every language share: its own text, analysed in its own language."""
+    summary: str
+    body: str
+    title_terms: AnalysedText
+    summary_terms: AnalysedText
+    body_terms: AnalysedText
+    surface_terms: str
+    vocabulary: frozenset  # of the title, summary and body (a document adds its meta text's words)
+
+
+def page_text(page) -> PageText:
     language = page.locale.language_code
     summary = " ".join(part for part in (page.summary, page.plain_summary) if part)
     body = " ".join([*(plain(getattr(page, name)) for name in BODY_FIELDS),
                      *_stream_text(page.model.raw_data)])
-    meta = _meta_text(page, locale)
-    analysed = {
-        "title": analyse_text(language, page.title),
-        "summary": analyse_text(language, summary),
-        "body": analyse_text(language, body),
-        "meta": analyse_text(locale, meta),
-    }
-    extra = set().union(*(text.extra for text in analysed.values()))
+    return PageText(
+        summary=summary, body=body, title_terms=analyse_text(language, page.title),
+        summary_terms=analyse_text(language, summary), body_terms=analyse_text(language, body),
+        surface_terms=surface_words(f"{page.title} {summary}"),
+        vocabulary=frozenset(vocabulary_words(page.title, summary, body)),
+    )
+
+
+def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None = None):
+    """An unsaved SearchDocument of ``page`` for searching in ``locale``, plus its analysed text.
+    ``memo``: shared by the documents of one batch (see BuildMemo)."""
+    memo = memo or BuildMemo()
+    language = page.locale.language_code
+    text = memo.page_text(page)  # the same for the page's own document and its fallbacks
+    meta = _meta_text(page, locale, memo)
+    meta_terms = analyse_text(locale, meta)
+    extra = set().union(text.title_terms.extra, text.summary_terms.extra, text.body_terms.extra, meta_terms.extra)
     document = SearchDocument(
         page=page, locale=locale, language=language, is_fallback=language != locale,
         translation_key=page.translation_key, url=document_url(page, locale, region_urls), title=page.title,
-        title_sort=sort_key(page.title)[:255], summary=page.summary, body_text=body[:4000],
+        title_sort=sort_key(page.title)[:255], summary=page.summary, body_text=text.body[:4000],
         first_published_at=page.first_published_at, last_published_at=page.last_published_at,
-        facets=facet_values(page),
-        title_terms=analysed["title"].positional(), summary_terms=analysed["summary"].positional(),
-        body_terms=analysed["body"].positional(), meta_terms=analysed["meta"].positional(),
-        extra_terms=" ".join(sorted(extra)), surface_terms=surface_words(f"{page.title} {summary}"),
+        facets={name: list(codes) for name, codes in memo.facet_values(page).items()},
+        title_terms=text.title_terms.positional(), summary_terms=text.summary_terms.positional(),
+        body_terms=text.body_terms.positional(), meta_terms=meta_terms.positional(),
+        extra_terms=" ".join(sorted(extra)), surface_terms=text.surface_terms,
         adoption_count=adoption_count(page),
     )
     # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
-    return document, vocabulary_words(page.title, summary, body, meta)
+    return document, text.vocabulary | vocabulary_words(meta)
 
 
 def documents_for_group(pages):
@@ -141,11 +211,18 @@ def index_group(translation_key, version: int) -> int:
     """Recompute the documents of one translation group, inside the caller's transaction (which
     began with ``index_changed()``); returns how many documents the group has now."""
     delete_documents(SearchDocument.objects.filter(translation_key=translation_key))
-    region_urls = {}
-    built = [build_document(page, locale, region_urls)
-             for locale, page in documents_for_group(_load_group(translation_key))]
+    built = build_documents(documents_for_group(_load_group(translation_key)), {})
     write_documents(built, version)
     return len(built)
+
+
+def build_documents(pairs, region_urls: dict) -> list:
+    """``build_document`` for every (locale, page) of a batch, sharing what they have in common: the
+    region URLs read in one go, each page's facet values and each language's labels computed once."""
+    pairs = list(pairs)
+    prefetch_region_urls([(page, locale) for locale, page in pairs], region_urls)
+    memo = BuildMemo()
+    return [build_document(page, locale, region_urls, memo) for locale, page in pairs]
 
 
 def search_engine_configured() -> bool:
@@ -169,19 +246,6 @@ def index_changed() -> int:
         if version % PRUNE_EVERY == 0:
             prune_history(cursor, version - KEEP_VERSIONS)
         return version
-
-
-# The tokens of the latest versions and the documents removed under them: what a process needs to
-# bring its facet bitmaps forward by applying the changes (search.backends.facet_matrix). A process
-# further behind rebuilds them.
-KEEP_VERSIONS = 2000
-PRUNE_EVERY = 100
-
-
-def prune_history(cursor, through: int):
-    """Forget the versions up to ``through`` and the documents removed under them."""
-    cursor.execute(f"DELETE FROM {REMOVALS} WHERE version <= %s", [through])
-    cursor.execute(f"DELETE FROM {VERSIONS} WHERE version <= %s", [through])
 
 
 def raise_version(at_least: int):
@@ -282,10 +346,11 @@ def indexed_keys() -> set:
             | set(SearchDocument.objects.values_list("translation_key", flat=True).distinct()))
 
 
-def rebuild_index(progress=None, chunk=100) -> int:
+def rebuild_index(progress=None, chunk=100, report=None) -> int:
     """Recompute every group, a chunk of groups per short transaction: publishing and applying the
     change log go on meanwhile (each waits for one chunk at most), and a search sees each group
-    either before or after, never half. Returns the number of documents."""
+    either before or after, never half. Returns the number of documents. After each chunk,
+    ``progress(groups done, groups)`` and ``report(groups done, groups, documents written)``."""
     keys = sorted(indexed_keys(), key=str)
     made, region_urls = 0, {}
     for start in range(0, len(keys), chunk):
@@ -296,10 +361,12 @@ def rebuild_index(progress=None, chunk=100) -> int:
             groups = {}
             for page in with_adoption_counts(live_practices().filter(translation_key__in=batch)):
                 groups.setdefault(page.translation_key, []).append(page)
-            built = [build_document(page, locale, region_urls) for pages in groups.values()
-                     for locale, page in documents_for_group(pages)]
+            built = build_documents([pair for pages in groups.values() for pair in documents_for_group(pages)],
+                                    region_urls)
             write_documents(built, version)
         made += len(built)
         if progress:
             progress(min(start + chunk, len(keys)), len(keys))
+        if report:
+            report(min(start + chunk, len(keys)), len(keys), made)
     return made
