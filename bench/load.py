@@ -400,6 +400,8 @@ def wait_until_serving(process, port, logfile, deadline_s=120):
             raise RuntimeError(f"GET {HOME}: HTTP {response.status}:\n{tail(logfile)}")
         except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
             time.sleep(0.3)
+        except TimeoutError:  # a worker still starting on a busy machine (first page: lexicons, caches)
+            continue
     raise RuntimeError(f"gunicorn did not answer within {deadline_s} s:\n{tail(logfile)}")
 
 
