@@ -361,6 +361,13 @@ def by_query(samples):
     return {key: sample_stats([s for s in samples if s.query == key]) for key, _label, _query in QUERIES}
 
 
+def raw(samples):
+    """Every sample of a phase for the JSON: [s from the phase's first request, query, ms, status, worker, matrix]."""
+    first = min((sample.started for sample in samples), default=0)
+    return [[round(sample.started - first, 3), sample.query, round(sample.ms, 1), sample.status or sample.error,
+             sample.worker, sample.matrix] for sample in samples]
+
+
 def matrix_work(samples):
     """How often the first requests brought the matrix forward (3 queries), built it (2) or found it current (0)."""
     counts = {}
@@ -571,7 +578,8 @@ def markdown(report):
         lines.append(f"| {name} | {config['clients']} | {row['n']:,} | {errors} | {fmt(row['per_s'])} | {fmt(row['p50'])} "
                      f"| {fmt(row['p95'])} | {fmt(row['max'])} | {fmt(ratio(row['p95'], load['all']['p95']), 2)}× "
                      f"| {publishes} | {phase['load_average_before'][0]} → {phase['load_average_after'][0]} |")
-    lines += ["", f"Under writes, facet-matrix work of all requests: {report['writes_matrix_work']}. Per query p95 ms, "
+    lines += ["", f"Facet-matrix work of all requests: warm {load.get('matrix_work', '–')}, under writes "
+              f"{report['writes_matrix_work']}. Per query p95 ms, "
               "warm / under writes: " + "; ".join(
                   f"({key}) {fmt(load[key]['p95'])} / {fmt(writes[key]['p95'])}" for key, _l, _q in QUERIES) + "."]
     lines += ["", "| publish → searchable | n | p50 s | p95 s | max s | never found (10 s) | publish call p50 ms |",
@@ -692,7 +700,7 @@ def main():
         port, logfile = harness.free_port(), tmp / "gunicorn.log"
         server, command = harness.start_server(ROOT, env, port, args, logfile, app="scale:application_with_probes()",
                                                extra=("--pythonpath", str(BENCH), "--keep-alive", "75"))
-        up_s = harness.wait_until_serving(server, port, logfile)
+        up_s = harness.wait_until_serving(server, port, logfile, deadline_s=600)  # 4 workers start at once
         version = subprocess.run([command[0], "--version"], capture_output=True, text=True).stdout.split()
         pinned = pin_workers(port, args.workers, args.timeout)
         log(f"gunicorn up after {up_s} s; {len(pinned)} of {args.workers} workers pinned; warm-up {args.warmup:g} s")
@@ -710,7 +718,8 @@ def main():
         phase_load_before = harness.load_average()
         load_samples, load_wall = closed_loop(port, args.clients, args.duration, args.timeout)
         warm_load = {"all": sample_stats(load_samples, load_wall), **by_query(load_samples),
-                     "load_average_before": phase_load_before, "load_average_after": harness.load_average()}
+                     "load_average_before": phase_load_before, "load_average_after": harness.load_average(),
+                     "matrix_work": matrix_work(load_samples), "samples": raw(load_samples)}
 
         editor = Editor(env, tmp / "editor.log")
         log(f"cold: {args.writes} publishes, then the first request of each worker")
@@ -725,7 +734,8 @@ def main():
         phase_load_before = harness.load_average()
         write_samples, write_wall, writer = writes_phase(port, editor, args, rng)
         under_writes = {"all": sample_stats(write_samples, write_wall), **by_query(write_samples),
-                        "load_average_before": phase_load_before, "load_average_after": harness.load_average()}
+                        "load_average_before": phase_load_before, "load_average_after": harness.load_average(),
+                        "samples": raw(write_samples)}
         worker_rss = [rss_mb(int(pid)) for pid in pinned]
         for connection in pinned.values():
             connection.close()
