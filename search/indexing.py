@@ -25,7 +25,7 @@ from practices.collation import sort_key
 from practices.models import PracticePage
 
 from .analysis import AnalysedText, analyse_text, surface_words
-from .backends.facet_matrix import STATE
+from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
 from .models import SearchDocument, SearchFacetValue, SearchTerm
 from .typos import vocabulary_words
@@ -246,6 +246,19 @@ def index_changed() -> int:
         if version % PRUNE_EVERY == 0:
             prune_history(cursor, version - KEEP_VERSIONS)
         return version
+
+
+# The tokens of the latest versions and the documents removed under them: what a process needs to
+# bring its facet bitmaps forward by applying the changes (search.backends.facet_matrix). A process
+# further behind rebuilds them.
+KEEP_VERSIONS = 2000
+PRUNE_EVERY = 100
+
+
+def prune_history(cursor, through: int):
+    """Forget the versions up to ``through`` and the documents removed under them."""
+    cursor.execute(f"DELETE FROM {REMOVALS} WHERE version <= %s", [through])
+    cursor.execute(f"DELETE FROM {VERSIONS} WHERE version <= %s", [through])
 
 
 def raise_version(at_least: int):
