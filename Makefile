@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render bench-scale clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-reindex clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -120,6 +120,12 @@ bench-render: db
 SCALE_ARGS ?= --backend sqlite
 bench-scale: test-messages
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+
+# Full reindex time and documents/s per backend (bench/reindex.py) on 10,000 synthetic practices: SQLite,
+# PostgreSQL and Elasticsearch on their private servers; bench/results-reindex.md. Before/after in one run:
+# make bench-reindex REINDEX_ARGS="--baseline <commit>"; other sizes: REINDEX_ARGS="--practices 100000".
+bench-reindex: test-messages
+	$(BIN)/python bench/reindex.py $(REINDEX_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles
