@@ -167,7 +167,7 @@ STORAGES = {
 # cluster. KB's public search (search/) uses Elasticsearch when a URL is set, and falls back to
 # the database when the cluster is down or slow.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-KB_ELASTICSEARCH_URL = env.ELASTICSEARCH_URL
+KB_ELASTICSEARCH_URL = env.ELASTICSEARCH_URL  # node URLs of one cluster; empty: the database only
 KB_ELASTICSEARCH_TIMEOUT = env.ELASTICSEARCH_TIMEOUT  # seconds per search before falling back
 KB_ELASTICSEARCH_COUNTS_TIMEOUT = env.ELASTICSEARCH_COUNTS_TIMEOUT  # pages that only show counts
 KB_ELASTICSEARCH_ADMIN_TIMEOUT = env.ELASTICSEARCH_ADMIN_TIMEOUT  # index worker, reindex, check_index
@@ -176,6 +176,8 @@ KB_ELASTICSEARCH_COOLDOWN = env.ELASTICSEARCH_COOLDOWN  # seconds the circuit br
 # process (seconds; 0: only after commits and by `manage.py run_index_worker`).
 KB_INDEX_DRAIN_INTERVAL = env.INDEX_DRAIN_INTERVAL
 KB_ELASTICSEARCH_INDEX_PREFIX = env.ELASTICSEARCH_INDEX_PREFIX
+KB_ELASTICSEARCH_SHARDS = env.ELASTICSEARCH_SHARDS  # primary shards per index (when it is created)
+KB_ELASTICSEARCH_REPLICAS = env.ELASTICSEARCH_REPLICAS  # replicas per shard: a number or a range ("0-1")
 
 WAGTAIL_SITE_NAME = "KB"
 # Approval publishes as Wagtail does, after recording the review date of a practice (editorial/approval.py).

@@ -5,6 +5,7 @@ The README's configuration table lists the same variables; keep them in step.
 
 import ipaddress
 import os
+import re
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -48,7 +49,6 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 DATABASE_URL = env_str("DATABASE_URL")
-ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL")
 ELASTICSEARCH_INDEX_PREFIX = env_str("ELASTICSEARCH_INDEX_PREFIX", "kb")
 
 
@@ -204,6 +204,47 @@ EMAIL_TRANSPORT = parse_email_url(EMAIL_URL)
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 20.0)
 if not 0 < EMAIL_TIMEOUT <= 600:  # also refuses nan and inf
     raise ImproperlyConfigured(f"EMAIL_TIMEOUT must be more than 0 and at most 600 seconds, got {EMAIL_TIMEOUT}")
+
+
+# --- Elasticsearch (search/backends/elasticsearch.py) -----------------------------------------------
+def parse_elasticsearch_urls(raw: str) -> list[str]:
+    """ELASTICSEARCH_URL: one node's URL, or the nodes of one cluster separated by commas
+    (``http://es1:9200,http://es2:9200,http://es3:9200``); empty: search uses the database only."""
+    urls = [item.strip() for item in raw.split(",") if item.strip()]
+    for url in urls:
+        try:
+            parts = urlsplit(url)
+            # The client needs the port of an http:// URL (https:// defaults to 443).
+            valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+                     and (parts.port is not None or parts.scheme == "https"))
+        except ValueError:  # a port that is not a number in 0-65535, a broken [IPv6] address
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured("ELASTICSEARCH_URL must be http(s)://host:port, or several such URLs "
+                                       f"separated by commas, got {_without_password(url)!r}")
+    return urls
+
+
+def parse_replicas(raw: str) -> int | str:
+    """ELASTICSEARCH_REPLICAS: a whole number of replicas per shard, or a range such as ``0-1`` or
+    ``0-all`` that Elasticsearch adjusts to the number of data nodes (``auto_expand_replicas``)."""
+    if re.fullmatch(r"\d{1,2}", raw):
+        return int(raw)
+    low, dash, high = raw.partition("-")
+    if dash and low.isdigit() and (high == "all" or high.isdigit() and int(high) >= int(low)):
+        return raw
+    raise ImproperlyConfigured(f"ELASTICSEARCH_REPLICAS must be a whole number (e.g. 1) or a range such as 0-1, "
+                               f"got {raw!r}")
+
+
+ELASTICSEARCH_URL = parse_elasticsearch_urls(env_str("ELASTICSEARCH_URL"))
+# Primary shards of each language's index (fixed when an index is created: `manage.py reindex` applies a new
+# value) and copies of each shard on other nodes. One shard holds 100,000 practices with room to spare; "0-1":
+# no replica on a single node (green), one as soon as there are two data nodes, so losing a node loses nothing.
+ELASTICSEARCH_SHARDS = env_int("ELASTICSEARCH_SHARDS", 1)
+if not 1 <= ELASTICSEARCH_SHARDS <= 1024:
+    raise ImproperlyConfigured(f"ELASTICSEARCH_SHARDS must be between 1 and 1024, got {ELASTICSEARCH_SHARDS}")
+ELASTICSEARCH_REPLICAS = parse_replicas(env_str("ELASTICSEARCH_REPLICAS", "0-1"))
 
 
 # --- Logs, error reporting and readiness (operations/) ---------------------------------------------

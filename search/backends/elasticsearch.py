@@ -57,7 +57,8 @@ def _mapping(language_analyzer: str) -> dict:
 
 
 # Deletes are remembered (as versioned tombstones) for an hour, not 60 s: an older write that
-# arrives late after a delete is still refused.
+# arrives late after a delete is still refused. These are a single node's; new indexes take their shards
+# and replicas from ELASTICSEARCH_SHARDS and ELASTICSEARCH_REPLICAS (``index_settings()``).
 INDEX_SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "gc_deletes": "1h"}
 VERSIONED = "external_gte"  # a write with the same version is a retry; a lower one is refused
 # Kept only in _source, for showing hits without asking the database.
@@ -98,7 +99,7 @@ class ElasticsearchBackend:
     name = "elasticsearch"
 
     def __init__(self, url: str, timeout: float, prefix: str):
-        self.client = _client(url, timeout)
+        self.client = _client(_hosts(url), timeout)
         self.prefix = prefix
 
     @classmethod
@@ -235,13 +236,13 @@ class ElasticsearchBackend:
         (e.g. Elasticsearch's integration-test distribution) gets the standard analyzer instead."""
         analyzer = LANGUAGE_ANALYZERS.get(locale, "standard")
         try:
-            self.client.indices.create(index=name, settings=INDEX_SETTINGS, mappings=_mapping(analyzer))
+            self.client.indices.create(index=name, settings=index_settings(), mappings=_mapping(analyzer))
         except BadRequestError as error:
             if analyzer not in str(error):
                 raise
             logger.warning("Elasticsearch has no %s analyzer; using standard for scoring in %s", analyzer, name)
             analyzer = "standard"
-            self.client.indices.create(index=name, settings=INDEX_SETTINGS, mappings=_mapping(analyzer))
+            self.client.indices.create(index=name, settings=index_settings(), mappings=_mapping(analyzer))
         return analyzer
 
     def ensure_indexes(self):
@@ -386,10 +387,40 @@ def _terms(facet: str) -> dict:
     return {"terms": {"field": f"facets.{facet}", "size": 1000}}
 
 
+def index_settings() -> dict:
+    """A new index's settings: INDEX_SETTINGS with ELASTICSEARCH_SHARDS primary shards and
+    ELASTICSEARCH_REPLICAS replicas, a number or a range that follows the number of data nodes."""
+    replicas = settings.KB_ELASTICSEARCH_REPLICAS
+    chosen = {"number_of_shards": settings.KB_ELASTICSEARCH_SHARDS}
+    if isinstance(replicas, int):
+        chosen["number_of_replicas"] = replicas
+    else:
+        chosen["auto_expand_replicas"] = replicas
+    return {**{key: value for key, value in INDEX_SETTINGS.items() if key not in ("number_of_shards", "number_of_replicas")},
+            **chosen}
+
+
+def _hosts(url) -> tuple[str, ...]:
+    """The node URLs of a setting: a list (KB_ELASTICSEARCH_URL) or a string of one or several URLs
+    separated by commas."""
+    items = url.split(",") if isinstance(url, str) else url
+    return tuple(item.strip() for item in items if item and item.strip())
+
+
 @functools.lru_cache(maxsize=8)
-def _client(url: str, timeout: float) -> Elasticsearch:
-    """One client (and connection pool) per cluster and timeout, reused across requests."""
-    return Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
+def _client(hosts: tuple[str, ...], timeout: float) -> Elasticsearch:
+    """One client (and connection pool) per cluster and timeout, reused across requests.
+
+    One node: no retries, a failure falls back to the database at once. Several nodes of one cluster:
+    a request that a node refuses, drops, does not answer within ``timeout`` or answers with 429/502/503/504
+    goes to one other node (reads and the versioned writes are safe to repeat). The failed node is left
+    out for 1 s, doubling up to 30 s while it keeps failing, so the next requests go straight to the nodes
+    that answer. One retry, not one per node: a node lost is what one replica covers, and a hung cluster
+    costs at most two timeouts before the circuit breaker sends searches to the database. No sniffing: the
+    configured URLs are the pool (the addresses nodes publish need not be reachable from the site's hosts,
+    e.g. behind a proxy or in containers); list every node that should take requests."""
+    retries = 1 if len(hosts) > 1 else 0
+    return Elasticsearch(list(hosts), request_timeout=timeout, max_retries=retries, retry_on_timeout=bool(retries))
 
 
 def _locales():
