@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-reindex clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-reindex clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -86,6 +86,12 @@ test-browser: test-messages
 test-chaos: test-messages
 	scripts/with-elasticsearch.sh scripts/with-postgres.sh $(BIN)/pytest tests/chaos -m chaos
 
+# A three-node Elasticsearch cluster (scripts/with-elasticsearch.sh --nodes 3; indexes with one replica)
+# under the chaos harness's publishers and searches: a node stopped (SIGTERM), the master killed (SIGKILL),
+# a rolling restart of all three; no failed search, no lost edit, green again. artifacts/cluster/.
+test-cluster: test-messages
+	scripts/with-elasticsearch.sh --nodes 3 scripts/with-postgres.sh $(BIN)/pytest tests/cluster -m cluster
+
 # The screenshots of README.md (docs/screenshots/), taken by the browser tests.
 screenshots: test-messages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 KB_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser -m browser -k screenshots
@@ -94,6 +100,7 @@ test: checks
 	scripts/with-elasticsearch.sh $(MAKE) --no-print-directory test-sqlite test-postgres
 	$(MAKE) --no-print-directory test-browser
 	$(MAKE) --no-print-directory test-chaos
+	$(MAKE) --no-print-directory test-cluster
 
 bench: db
 	$(BIN)/python bench/search.py
