@@ -20,6 +20,7 @@ one and swaps it in whole.
 
 import bisect
 import itertools
+import sys
 import threading
 from array import array
 from dataclasses import dataclass
@@ -200,8 +201,6 @@ class FacetMatrix:
 
     def memory(self) -> int:
         """Bytes held by this matrix (bitmaps, arrays, the id dictionary and the title keys)."""
-        import sys
-
         total = sys.getsizeof(self.positions) + sum(sys.getsizeof(pk) for pk in self.positions)
         total += sum(sys.getsizeof(bits) for bitmaps in self.values.values() for bits in bitmaps.values())
         total += sum(sys.getsizeof(column) for column in (self.ids, self.first, self.last, self.adoptions,
