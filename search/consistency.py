@@ -81,9 +81,13 @@ def engine_for_checks():
 def repair(found: list[Difference], engine=None) -> changelog.Drained:
     """Log a change for every group that differs, and apply the log until nothing is due. Versions
     in Elasticsearch ahead of the database (a restored backup) would refuse every write: the
-    index version first moves past them."""
+    index version first moves past them. The groups' fingerprints are forgotten, so that every
+    document is written again at a new version, even one whose stored copy was changed behind
+    the index's back."""
+    keys = {difference.translation_key for difference in found}
     indexing.raise_version(max(difference.engine_version for difference in found))
-    changelog.record({difference.translation_key for difference in found})
+    SearchDocument.objects.filter(translation_key__in=keys).update(fingerprint="")
+    changelog.record(keys)
     total = changelog.Drained()
     while True:
         report = changelog.drain(engine=engine)

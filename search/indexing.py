@@ -10,7 +10,9 @@ tells every process that its in-memory facet bitmaps are out of date, and the ro
 serialises index writers, so the version it hands out follows the order in which they read.
 """
 
+import hashlib
 import html
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -195,7 +197,21 @@ def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None 
         adoption_count=adoption_count(page),
     )
     # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
-    return document, text.vocabulary | vocabulary_words(meta)
+    vocabulary = text.vocabulary | vocabulary_words(meta)
+    document.fingerprint = fingerprint(document, vocabulary)
+    return document, vocabulary
+
+
+FINGERPRINTED = [field.attname for field in SearchDocument._meta.concrete_fields
+                 if field.attname not in {"id", "version", "vector", "fingerprint"}]
+
+
+def fingerprint(document, vocabulary) -> str:
+    """A hash of what writing ``document`` stores: its fields (facet rows come from ``facets``) and
+    its vocabulary rows."""
+    content = [getattr(document, name) for name in FINGERPRINTED] + [sorted(vocabulary)]
+    encoded = json.dumps(content, default=str, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 def documents_for_group(pages):
@@ -209,10 +225,15 @@ def documents_for_group(pages):
 
 def index_group(translation_key, version: int) -> int:
     """Recompute the documents of one translation group, inside the caller's transaction (which
-    began with ``index_changed()``); returns how many documents the group has now."""
-    delete_documents(SearchDocument.objects.filter(translation_key=translation_key))
+    began with ``index_changed()``); returns how many documents the group has now. A document
+    that comes out the same stays as it is, with its id and version: a Swedish edit leaves the
+    Finnish and English documents, their facet bitmaps and Elasticsearch's copies alone."""
     built = build_documents(documents_for_group(_load_group(translation_key)), {})
-    write_documents(built, version)
+    stored = dict(SearchDocument.objects.filter(translation_key=translation_key).values_list("locale", "fingerprint"))
+    unchanged = {document.locale for document, _vocabulary in built
+                 if stored.get(document.locale) == document.fingerprint}
+    delete_documents(SearchDocument.objects.filter(translation_key=translation_key).exclude(locale__in=unchanged))
+    write_documents([pair for pair in built if pair[0].locale not in unchanged], version)
     return len(built)
 
 

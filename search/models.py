@@ -40,6 +40,9 @@ class SearchDocument(models.Model):
     # The index version this document was written under (SearchIndexState.version): Elasticsearch
     # stores it as an external version, so an older write can never replace a newer one there.
     version = models.BigIntegerField(default=0)
+    # A hash of everything written for the document (its fields, facet rows and vocabulary): an edit
+    # rewrites only the languages whose document it changes (search.indexing.index_group).
+    fingerprint = models.CharField(max_length=32, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["page", "locale"], name="unique_document_per_locale")]

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Q
 from django.test import TestCase
+from wagtail.models import Locale
 
 from adoptions.models import Adoption
 from practices.models import Region, Theme
@@ -164,6 +165,29 @@ def test_every_kind_of_change_brings_the_matrices_forward_as_a_full_build_would(
         other.delete()  # documents removed by cascade, before the change log runs
     assert_brought_forward()
     assert run(q="Inkrementtikerho").total == 0
+
+
+def test_a_swedish_edit_leaves_the_finnish_and_english_documents_and_bitmaps_alone(uusimaa):
+    page = make_practice(uusimaa, title="Kielikerho")
+    swedish = page.copy_for_translation(Locale.objects.get(language_code="sv"))
+    swedish.title = "Språkklubb"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        swedish.save_revision().publish()
+    untouched = {(d.locale, d.pk, d.version) for d in SearchDocument.objects.filter(page=page)}
+    assert {locale for locale, _pk, _version in untouched} == {"fi", "en"}  # English falls back to Finnish
+    before = {locale: matrix(locale)[0] for locale in LOCALES}
+    swedish.title = "Språkklubben i Esbo"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        swedish.save_revision().publish()
+    assert {(d.locale, d.pk, d.version) for d in SearchDocument.objects.filter(page=page)} == untouched
+    assert SearchDocument.objects.get(translation_key=page.translation_key, locale="sv").title == "Språkklubben i Esbo"
+    for locale in ("fi", "en"):
+        after, _queries = matrix(locale)
+        assert after.version > before[locale].version
+        assert after.values is before[locale].values and after.orders is before[locale].orders  # not copied
+    assert matrix("sv")[1] == 3
+    assert_brought_forward(queries_expected=0)
+    assert run("sv", q="Språkklubben").hits[0].title == "Språkklubben i Esbo"
 
 
 def test_a_large_gap_or_a_forgotten_version_means_a_full_build(uusimaa, monkeypatch):

@@ -23,7 +23,7 @@ import itertools
 import sys
 import threading
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 DOCUMENTS = "kb_search_searchdocument"
@@ -130,6 +130,8 @@ class FacetMatrix:
         holes = len(self.ids) - len(self.positions) + len(removed)
         if len(removed) + len(added) > LARGE_GAP or holes > MAX_HOLES:
             return None
+        if not removed and not added:  # a write to other locales: the same bitmaps at the new version
+            return replace(self, token=token, version=version)
         facets_of = {}
         if added:
             marks = ", ".join(["%s"] * len(added))
