@@ -69,7 +69,7 @@ def measure(writes: int) -> dict:
                 forward[locale].append((time.perf_counter() - started) * 1000)
                 if queries != 3:
                     raise SystemExit(f"{locale}: expected an incremental update, got {queries} queries")
-                token, version, _then = facet_matrix._state(cursor, -1)
+                token, version, _then, _labels = facet_matrix._state(cursor, -1)
                 started = time.perf_counter()
                 facet_matrix.FacetMatrix.build(cursor, locale, token, version)
                 full[locale].append((time.perf_counter() - started) * 1000)

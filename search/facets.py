@@ -114,9 +114,10 @@ def facet_values(page) -> dict[str, list[str]]:
     return {facet.name: facet.values(page) for facet in FACETS}
 
 
-# Taxonomy labels are read on every search: keep them in memory while the index token is unchanged
+# Taxonomy labels are read on every search: keep them in memory while the labels token is unchanged
 # (a term's save or delete replaces it, see search.signals; searches call sync_labels with the token
-# they read), with a time limit for processes that serve no searches.
+# they read; publishing practices leaves it alone), with a time limit for processes that serve no
+# searches.
 _LABEL_TTL = 60
 _term_cache: dict = {}
 _labels_token = {"token": ""}
@@ -136,7 +137,7 @@ def clear_label_cache(**kwargs):
 
 
 def sync_labels(token: str):
-    """Drop the cached labels when the index token changed since they were read."""
+    """Drop the cached labels when the labels token changed since they were read."""
     if token != _labels_token["token"]:
         _term_cache.clear()
         _labels_token["token"] = token

@@ -269,6 +269,14 @@ def index_changed() -> int:
         return version
 
 
+def labels_changed():
+    """A taxonomy term changed: a new index version (the facet bitmaps carry the labels token they
+    read) and a new labels token, so every process reloads its cached labels."""
+    index_changed()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {STATE} SET labels_token = %s WHERE id = 1", [uuid.uuid4().hex])
+
+
 # The tokens of the latest versions and the documents removed under them: what a process needs to
 # bring its facet bitmaps forward by applying the changes (search.backends.facet_matrix). A process
 # further behind rebuilds them.

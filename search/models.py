@@ -131,13 +131,15 @@ class IndexRebuild(models.Model):
 
 class SearchIndexState(models.Model):
     """One row whose random ``token`` changes in every transaction that writes the index: a
-    process's in-memory facet bitmaps (search.backends.facet_matrix) and taxonomy labels are valid
-    while it is unchanged. Random, not a counter: after a rollback a counter would repeat with
+    process's in-memory facet bitmaps (search.backends.facet_matrix) are valid while it is
+    unchanged. Random, not a counter: after a rollback a counter would repeat with
     different data. ``version`` counts committed index writes: updating the row also serialises
     them, so versions follow the order in which the documents were read."""
 
     token = models.CharField(max_length=32)
     version = models.BigIntegerField(default=0)
+    # Replaced when a taxonomy term is saved or deleted: the cached labels (search.facets) follow it.
+    labels_token = models.CharField(max_length=32, default="", db_default="")
 
     def __str__(self):
         return self.token

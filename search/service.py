@@ -20,7 +20,7 @@ from wagtail.models import Page
 from .analysis import analyzer_name
 from .backends.base import BackendUnavailable, RawResult
 from .backends.database import DatabaseBackend
-from .backends.facet_matrix import current_token
+from .backends.facet_matrix import labels_token
 from .breaker import elasticsearch_breaker
 from .facets import FACETS, sync_labels, value_labels
 from .highlight import snippet
@@ -138,9 +138,9 @@ def search(request: SearchRequest, budget: float | None = None) -> SearchResult:
     if raw.total == 0:
         wider, extra = _alternatives(request, budget)
         requests += extra
-    if raw.documents is not None:  # Elasticsearch: the labels follow the index token too
+    if raw.documents is not None:  # Elasticsearch: the labels follow the database's labels token
         with connection.cursor() as cursor:
-            sync_labels(current_token(cursor))
+            sync_labels(labels_token(cursor))
         requests += 1
     hits = _hits(raw, parsed, request)
     return SearchResult(

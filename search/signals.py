@@ -67,11 +67,12 @@ def _practices_with(sender, instance):
 
 def _term_changed(sender, instance, **kwargs):
     """Labels and organisation names are searchable text and facet values: re-index the practices
-    that carry a saved or deleted term (found before a delete removes the links). The new index
-    token also tells every process to reload its cached labels."""
-    indexing.index_changed()
-    clear_label_cache()
-    transaction.on_commit(clear_label_cache)  # and again once committed (a rollback keeps the old label)
+    that carry a saved or deleted term (found before a delete removes the links). The new labels
+    token tells every process to reload its cached labels (organisations are no facet's labels)."""
+    if sender is not Organisation:
+        indexing.labels_changed()
+        clear_label_cache()
+        transaction.on_commit(clear_label_cache)  # and again once committed (a rollback keeps the old label)
     changelog.record(_practices_with(sender, instance).values_list("translation_key", flat=True).distinct())
 
 

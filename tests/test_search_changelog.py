@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from practices.models import Organisation, Theme
@@ -102,16 +103,25 @@ def test_deleting_an_organisation_reindexes_its_practices(uusimaa):
     assert run(q="poistuva").total == 0 and titles(run(q="orpo")) == {"Orpo kerho"}
 
 
-def test_labels_follow_the_index_token_of_other_processes():
+def test_labels_follow_the_labels_token_of_other_processes():
     run()  # labels cached in this process
     assert value_labels(FACETS_BY_NAME["theme"], "fi")["sport"] != "Liikunta ja pelit"
     with connection.cursor() as cursor:  # another process renames a theme and adds one
         cursor.execute("UPDATE practices_theme SET name_fi = %s WHERE code = %s", ["Liikunta ja pelit", "sport"])
         cursor.execute("INSERT INTO practices_theme (code, name_fi, name_sv, name_en, sort_order)"
                        " VALUES ('uusi', 'Uusi teema', 'Nytt tema', 'New theme', 50)")
-        cursor.execute("UPDATE kb_search_searchindexstate SET token = 'other-process' WHERE id = 1")
+        cursor.execute("UPDATE kb_search_searchindexstate SET token = 'other-process', labels_token = 'relabelled'"
+                       " WHERE id = 1")
     assert run(theme=["uusi"]).total == 0  # a new term is accepted at once, not "Unknown value"
     assert "Liikunta ja pelit" in {b.label for b in run().facets["theme"]}
+
+
+def test_a_publish_keeps_the_cached_labels(uusimaa):
+    run()  # labels cached in this process
+    make_practice(uusimaa, title="Nimilappukerho")
+    with CaptureQueriesContext(connection) as queries:
+        assert titles(run(q="nimilappukerho")) == {"Nimilappukerho"}
+    assert not [q["sql"] for q in queries if "practices_theme" in q["sql"]]
 
 
 def test_check_index_reports_and_repairs_differences(uusimaa):

@@ -127,7 +127,7 @@ def described(matrix: FacetMatrix) -> dict:
 
 def built_afresh(locale):
     with connection.cursor() as cursor:
-        token, version, _then = facet_matrix._state(cursor, -1)
+        token, version, _then, _labels = facet_matrix._state(cursor, -1)
         return FacetMatrix.build(cursor, locale, token, version)
 
 

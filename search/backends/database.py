@@ -141,7 +141,7 @@ class DatabaseBackend:
         by_relevance = request.sort == "relevance" and not parsed.is_empty
         with connection.cursor() as cursor:
             matrix, updating_queries = matrix_for(cursor, request.locale)
-            sync_labels(matrix.token)
+            sync_labels(matrix.labels)
             text_ids = None if parsed.is_empty else self._text_ids(cursor, request, parsed, by_relevance)
         matched = matrix.all if text_ids is None else matrix.bitmap(text_ids)
         chosen = {facet: matrix.selection(facet, values) for facet, values in request.selections.items()}

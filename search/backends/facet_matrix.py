@@ -85,6 +85,7 @@ class FacetMatrix:
     last: array
     titles: list[str]  # the title's sort key,
     adoptions: array  # and the approved adoptions
+    labels: str = ""  # the taxonomy labels' token when it was read (SearchIndexState.labels_token)
 
     # --- Building ---------------------------------------------------------------------------------
     @classmethod
@@ -241,11 +242,20 @@ def current_token(cursor) -> str:
     return row[0] if row else ""
 
 
-def _state(cursor, since: int) -> tuple[str, int, str]:
-    """The index's token and version, and the token version ``since`` had (None once forgotten)."""
-    cursor.execute(f"SELECT token, version, (SELECT token FROM {VERSIONS} WHERE version = %s) FROM {STATE}"
-                   " WHERE id = 1", [since])
-    return cursor.fetchone() or ("", 0, None)
+def labels_token(cursor) -> str:
+    """Replaced whenever a taxonomy term is saved or deleted (search.signals): cached labels are
+    valid while it is unchanged, whatever practices are published meanwhile."""
+    cursor.execute(f"SELECT labels_token FROM {STATE} WHERE id = 1")
+    row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def _state(cursor, since: int) -> tuple[str, int, str | None, str]:
+    """The index's token and version, the token version ``since`` had (None once forgotten) and the
+    labels' token."""
+    cursor.execute(f"SELECT token, version, (SELECT token FROM {VERSIONS} WHERE version = %s), labels_token"
+                   f" FROM {STATE} WHERE id = 1", [since])
+    return cursor.fetchone() or ("", 0, None, "")
 
 
 def _lock(locale: str) -> threading.Lock:
@@ -257,7 +267,7 @@ def matrix_for(cursor, locale: str) -> tuple[FacetMatrix, int]:
     """The locale's matrix for the index as this connection sees it now, and the queries spent
     bringing it forward (0 when it was current, or another thread is updating it)."""
     matrix = _matrices.get(locale)
-    token, version, then = _state(cursor, matrix.version if matrix is not None else -1)
+    token, version, then, labels = _state(cursor, matrix.version if matrix is not None else -1)
     if matrix is not None and matrix.token == token:
         return matrix, 0
     lock = _lock(locale)
@@ -272,7 +282,7 @@ def matrix_for(cursor, locale: str) -> tuple[FacetMatrix, int]:
             updated = matrix.advance(cursor, locale, token, version)
         if updated is None:
             updated, queries = FacetMatrix.build(cursor, locale, token, version), 2
-        _matrices[locale] = updated
+        updated = _matrices[locale] = replace(updated, labels=labels)
         return updated, queries
     finally:
         lock.release()
