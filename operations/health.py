@@ -94,11 +94,12 @@ def check_cache() -> dict:
 
 def check_elasticsearch() -> dict:
     from search.backends.elasticsearch import ElasticsearchBackend
-    from search.breaker import elasticsearch_breaker
+    from search.breaker import elasticsearch_breaker, elasticsearch_writes_breaker
 
     if not settings.KB_ELASTICSEARCH_URL:
         return {"configured": False}
-    detail = {"configured": True, "breaker": elasticsearch_breaker.state}
+    detail = {"configured": True, "breaker": elasticsearch_breaker.state,
+              "writes_breaker": elasticsearch_writes_breaker.state}
     try:
         backend = ElasticsearchBackend(settings.KB_ELASTICSEARCH_URL, settings.READYZ_TIMEOUT,
                                        settings.KB_ELASTICSEARCH_INDEX_PREFIX)

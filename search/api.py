@@ -6,7 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .analysis import fold
-from .breaker import elasticsearch_breaker
+from .breaker import elasticsearch_breaker, elasticsearch_writes_breaker
 from .facets import FACETS, FACETS_BY_NAME, value_labels
 from .models import SearchDocument
 from .query import LANGUAGES, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, OPERATORS, SORTS, InvalidSearch
@@ -58,6 +58,7 @@ def result_json(result, request) -> dict:
             "backend": result.backend,
             "degraded": result.degraded,
             "elasticsearch_breaker": elasticsearch_breaker.state,
+            "elasticsearch_writes_breaker": elasticsearch_writes_breaker.state,
             "suppressed": result.suppressed,  # hits left out: their pages are no longer live
             "requests": result.requests,
         },

@@ -1,9 +1,14 @@
-"""A circuit breaker for Elasticsearch, per process.
+"""Circuit breakers for Elasticsearch, per process: one for searches, one for index writes.
 
-Closed: searches go to Elasticsearch. After a failure or a timeout it opens for
+Closed: calls go to Elasticsearch. After a failure or a timeout it opens for
 ``KB_ELASTICSEARCH_COOLDOWN`` seconds: every search answers from the database at once instead of
-waiting for a hung cluster. When the cool-down is over, one caller probes (the others keep using
-the database for another cool-down); an answer closes the breaker, a failure opens it again.
+waiting for a hung cluster (the search breaker); index writes wait in the change log for the
+index worker (the writes breaker). When the cool-down is over, one caller probes (the others
+keep away for another cool-down); an answer closes the breaker, a failure opens it again.
+
+Two breakers, because a bulk write with a refresh is slower than a search: on a loaded cluster a
+write that outlasts the search timeout says nothing about searches, and must not send them to
+the database.
 """
 
 import logging
@@ -16,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 class CircuitBreaker:
-    def __init__(self, name: str):
+    def __init__(self, name: str, meanwhile: str):
         self.name = name
+        self.meanwhile = meanwhile  # what happens while it is open, for the log
         self._lock = threading.Lock()
         self._open_until = 0.0  # 0: closed
         self.last_error = ""
@@ -46,8 +52,8 @@ class CircuitBreaker:
             self._open_until = time.monotonic() + settings.KB_ELASTICSEARCH_COOLDOWN
             self.last_error = str(error)[:500]
         if first:  # loud once per outage, not once per request
-            logger.error("%s failed (%s): searching the database for %s s before trying again",
-                         self.name, error, settings.KB_ELASTICSEARCH_COOLDOWN)
+            logger.error("%s failed (%s): %s for %s s before trying again",
+                         self.name, error, self.meanwhile, settings.KB_ELASTICSEARCH_COOLDOWN)
 
     @property
     def state(self) -> str:
@@ -61,4 +67,11 @@ class CircuitBreaker:
             self._open_until, self.last_error = 0.0, ""
 
 
-elasticsearch_breaker = CircuitBreaker("Elasticsearch")
+elasticsearch_breaker = CircuitBreaker("Elasticsearch", "searching the database")
+elasticsearch_writes_breaker = CircuitBreaker(
+    "Elasticsearch index writes", "changes wait in the change log (the index worker applies them)")
+
+
+def reset_breakers():
+    for breaker in (elasticsearch_breaker, elasticsearch_writes_breaker):
+        breaker.reset()

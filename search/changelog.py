@@ -32,7 +32,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from . import indexing
-from .breaker import elasticsearch_breaker
+from .breaker import elasticsearch_writes_breaker
 from .models import IndexChange, IndexRebuild
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def drain_now(keys=None, limit=100):
 
 def request_engine():
     """Elasticsearch for a drain inside a request: None when not configured or while the breaker
-    is open (the worker, or a drain after the cool-down, sends the backlog)."""
-    if not indexing.search_engine_configured() or not elasticsearch_breaker.allow():
+    for writes is open (the worker, or a drain after the cool-down, sends the backlog)."""
+    if not indexing.search_engine_configured() or not elasticsearch_writes_breaker.allow():
         return None
     from .backends.elasticsearch import ElasticsearchBackend
 
@@ -147,13 +147,13 @@ def _apply_to_engine(engine, groups: dict, report: Drained):
     try:
         errors = engine.apply({key: highest for key, (_seqs, highest) in groups.items()})
     except (*FAILURES, BackendUnavailable) as error:
-        elasticsearch_breaker.failure(error)
+        elasticsearch_writes_breaker.failure(error)
         logger.warning("Elasticsearch unreachable: %d groups wait in the change log (%s)", len(groups), error)
         _postpone(IndexChange.objects.filter(seq__in=[s for seqs, _v in groups.values() for s in seqs]), error,
                   ENGINE_RETRY_CAP)
         report.failed += len(groups)
         return
-    elasticsearch_breaker.success()
+    elasticsearch_writes_breaker.success()
     applied = [seq for key, (seqs, _v) in groups.items() if key not in errors for seq in seqs]
     IndexChange.objects.filter(seq__in=applied).update(
         engine_pending=False, attempts=0, next_attempt_at=None, last_error="")

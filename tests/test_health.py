@@ -19,7 +19,7 @@ from django.utils import timezone
 from mailqueue.models import OutgoingEmail
 from search.analysis import analyzer_name
 from search.backends.elasticsearch import ElasticsearchBackend
-from search.breaker import elasticsearch_breaker
+from search.breaker import reset_breakers
 from search.models import IndexChange
 from tests.redis_server import free_port, redis_server  # noqa: F401  (redis_server: a fixture)
 
@@ -174,9 +174,9 @@ def test_a_frozen_cache_costs_the_probe_seconds_not_minutes(client, redis_cache)
 def unreachable_elasticsearch(settings):
     port = free_port()  # nothing listens there: every request is refused
     settings.KB_ELASTICSEARCH_URL = f"http://elastic:hunter2secret@127.0.0.1:{port}"
-    elasticsearch_breaker.reset()
+    reset_breakers()
     yield port
-    elasticsearch_breaker.reset()
+    reset_breakers()
 
 
 def test_elasticsearch_down_is_degraded_with_the_breaker_state(client, unreachable_elasticsearch):
@@ -185,7 +185,8 @@ def test_elasticsearch_down_is_degraded_with_the_breaker_state(client, unreachab
     assert body["status"] == "degraded"
     elastic = body["checks"]["elasticsearch"]
     assert elastic["ok"] is False and elastic["required"] is False
-    assert elastic["detail"] == {"configured": True, "breaker": "closed", "error": "ConnectionError"}
+    assert elastic["detail"] == {"configured": True, "breaker": "closed", "writes_breaker": "closed",
+                                 "error": "ConnectionError"}
 
     # A visitor's search meets the dead cluster, is answered from the database, and opens the breaker.
     search = client.get("/api/v1/search/", {"q": "kieli", "lang": "fi"})
@@ -231,7 +232,7 @@ def test_elasticsearch_aliases_are_checked_on_a_real_node(client, settings):
         missing("Elasticsearch (run via scripts/with-elasticsearch.sh)")
     settings.KB_ELASTICSEARCH_URL = url
     settings.KB_ELASTICSEARCH_INDEX_PREFIX = prefix = f"kbready{uuid.uuid4().hex[:8]}"
-    elasticsearch_breaker.reset()
+    reset_breakers()
     try:
         _response, body = readyz(client)
         elastic = body["checks"]["elasticsearch"]
@@ -245,5 +246,5 @@ def test_elasticsearch_aliases_are_checked_on_a_real_node(client, settings):
         assert elastic["ok"] is True, elastic
         assert elastic["detail"]["missing_aliases"] == [] and elastic["detail"]["breaker"] == "closed"
     finally:
-        elasticsearch_breaker.reset()
+        reset_breakers()
         ElasticsearchBackend(url, 60, prefix).client.indices.delete(index=f"{prefix}_*", ignore_unavailable=True)

@@ -13,12 +13,13 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 from django.test import TestCase, override_settings
+from elastic_transport import ConnectionTimeout
 from elasticsearch import helpers
 
 from search import changelog
 from search.backends.database import DatabaseBackend
 from search.backends.elasticsearch import ElasticsearchBackend, document_source
-from search.breaker import elasticsearch_breaker
+from search.breaker import elasticsearch_breaker, elasticsearch_writes_breaker, reset_breakers
 from search.models import IndexChange, SearchDocument
 from search.query import parse_query, parse_request
 
@@ -40,9 +41,9 @@ def es_settings(settings):
     # tests set their own); administrative requests have KB_ELASTICSEARCH_ADMIN_TIMEOUT.
     settings.KB_ELASTICSEARCH_TIMEOUT = 30
     prefix = settings.KB_ELASTICSEARCH_INDEX_PREFIX = f"kbtest{uuid.uuid4().hex[:8]}"
-    elasticsearch_breaker.reset()
+    reset_breakers()
     yield settings
-    elasticsearch_breaker.reset()
+    reset_breakers()
     ElasticsearchBackend(URL, 60, prefix).client.indices.delete(index=f"{prefix}_*", ignore_unavailable=True)
 
 
@@ -165,7 +166,7 @@ def test_editing_while_down_loses_nothing(es, es_settings, uusimaa):
         waiting = IndexChange.objects.get(translation_key=page.translation_key)
         assert (waiting.db_pending, waiting.engine_pending) == (False, True)
         assert titles(run(q="harmonikkakerho")) == {"Harmonikkakerho"}  # found through the database
-    elasticsearch_breaker.reset()
+    reset_breakers()
     assert run(q="harmonikkakerho").backend == "elasticsearch"
     assert run(q="harmonikkakerho").total == 0  # not there yet
     time.sleep(1.1)  # the first retry is due a second after the failure
@@ -289,7 +290,7 @@ def test_unpublished_while_down_is_never_served_and_the_backlog_drains(es, es_se
     with override_settings(KB_ELASTICSEARCH_URL=f"http://127.0.0.1:{unused_port()}"):
         with committing(execute=True):
             page.unpublish()
-    elasticsearch_breaker.reset()  # Elasticsearch is back, with the page still in it
+    reset_breakers()  # Elasticsearch is back, with the page still in it
     assert page.translation_key in es_titles(es)
     result = run(q="katoava")
     assert (result.backend, result.hits, result.suppressed) == ("elasticsearch", [], 1)
@@ -358,6 +359,30 @@ def test_the_breaker_answers_from_the_database_at_once_while_elasticsearch_hangs
     es_settings.KB_ELASTICSEARCH_URL, es_settings.KB_ELASTICSEARCH_TIMEOUT = URL, 30
     time.sleep(1.1)
     assert run(q="kielikahvila").backend == "elasticsearch" and elasticsearch_breaker.state == "closed"
+
+
+def test_a_write_that_times_out_keeps_searches_on_elasticsearch(es, uusimaa, monkeypatch):
+    """A bulk write with a refresh outlasts the search timeout on a loaded cluster: the change waits
+    in the log for the worker, and searches stay on Elasticsearch."""
+    transport = ElasticsearchBackend.from_settings().client.transport  # the request path's client
+    original = transport.perform_request
+
+    def slow_writes(method, path, **kwargs):
+        if "_bulk" in path:
+            raise ConnectionTimeout("Connection timed out (a loaded cluster)")
+        return original(method, path, **kwargs)
+
+    monkeypatch.setattr(transport, "perform_request", slow_writes)
+    page = make_practice(uusimaa, title="Hidaskirjoituskerho")
+    assert elasticsearch_writes_breaker.state == "open" and elasticsearch_breaker.state == "closed"
+    assert IndexChange.objects.get(translation_key=page.translation_key).engine_pending
+    result = run(q="kielikahvila")
+    assert result.backend == "elasticsearch" and not result.degraded
+    monkeypatch.undo()
+    IndexChange.objects.update(next_attempt_at=None)
+    assert worker_drain().engine == 1  # the worker applies it
+    assert titles(run(q="hidaskirjoituskerho")) == {"Hidaskirjoituskerho"}
+    assert run(q="hidaskirjoituskerho").backend == "elasticsearch"
 
 
 def test_pages_that_show_counts_wait_only_a_short_budget(es_settings, client):

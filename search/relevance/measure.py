@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.test.utils import override_settings
 
 from practices.models import PracticeIndexPage, PracticePage
-from search.breaker import elasticsearch_breaker
+from search.breaker import reset_breakers
 from search.query import parse_request
 from search.service import search
 
@@ -91,7 +91,7 @@ def measure(backend: str, elasticsearch_url: str = "") -> list[Outcome]:
         raise BackendMissing("Elasticsearch is not configured (ELASTICSEARCH_URL)")
     # Relevance, not speed, is measured: a busy machine's slow answer must not fall back to the database.
     timeout = max(settings.KB_ELASTICSEARCH_TIMEOUT, 30)
-    elasticsearch_breaker.reset()
+    reset_breakers()
     with override_settings(KB_ELASTICSEARCH_URL=elasticsearch_url if backend == "elasticsearch" else "",
                            KB_ELASTICSEARCH_TIMEOUT=timeout):
         return [run_query(query, group_of, key_of, backend) for query in load_queries()]
