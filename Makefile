@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-reindex clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-explain bench-reindex clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -127,6 +127,14 @@ bench-render: db
 SCALE_ARGS ?= --backend sqlite
 bench-scale: test-messages
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+
+# Query plans on PostgreSQL (bench/explain.py): EXPLAIN (ANALYZE, BUFFERS) of every statement of KB's main query
+# shapes (searches, autocomplete, the facet matrix's build and update, a publish with the change log, the index
+# worker, the home, practice and region pages), taken from the real code paths on a private PostgreSQL with
+# 10,000 synthetic practices; Seq Scans on big tables flagged; bench/results-explain-postgres-<N>.md.
+# E.g. make bench-explain EXPLAIN_ARGS="--practices 100000".
+bench-explain: test-messages
+	$(BIN)/python bench/explain.py $(EXPLAIN_ARGS)
 
 # Full reindex time and documents/s per backend (bench/reindex.py) on 10,000 synthetic practices: SQLite,
 # PostgreSQL and Elasticsearch on their private servers; bench/results-reindex.md. Before/after in one run:

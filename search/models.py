@@ -51,6 +51,7 @@ class SearchDocument(models.Model):
             models.Index(fields=["locale", "last_published_at"]),
             models.Index(fields=["locale", "title_sort"]),
             models.Index(fields=["locale", "version"], name="search_document_written"),
+            models.Index(fields=["translation_key"], name="search_document_group"),  # a group's documents
             GinIndex(fields=["vector"], name="search_document_vector"),
         ]
 

@@ -48,3 +48,16 @@ def test_production_passes_the_deploy_checks(site):
 def test_malformed_boolean_is_a_clear_error():
     result = run_manage("check", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="kb.example", DEBUG="maybe")
     assert result.returncode != 0 and "DEBUG must be one of" in result.stderr
+
+
+def test_database_connections_are_persistent_and_checked():
+    """docs/operations.md, "Database connections with several workers": each thread keeps its connection
+    60 s and checks it before reusing it; timeouts given on DATABASE_URL reach psycopg."""
+    url = "postgres://kb@127.0.0.1:5432/kb?connect_timeout=5&options=-c%20statement_timeout%3D30s"
+    code = ("import json; from django.conf import settings; d = settings.DATABASES['default']; "
+            "print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS']]))")
+    result = run_manage("shell", "-c", code, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="kb.example",
+                        **{**REAL_SITE, "DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        '[60, true, {"connect_timeout": 5, "options": "-c statement_timeout=30s"}]')

@@ -90,9 +90,12 @@ TEMPLATES = [
     },
 ]
 
+# Each thread keeps its connection for up to 60 s; before reusing one in a request, Django checks it
+# (one SELECT 1), so a connection PostgreSQL or a pooler dropped meanwhile is replaced instead of failing
+# the request (docs/operations.md, "Database connections with several workers").
 DATABASES = {
     "default": dj_database_url.parse(
-        env.DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        env.DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
