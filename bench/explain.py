@@ -1,6 +1,6 @@
 """Query plans on PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) of the query shapes KB runs in production, at N practices.
 
-    .venv/bin/python bench/explain.py [--practices 10000]
+    .venv/bin/python bench/explain.py [--practices 10000] [--tag before-0013 --note "…"]
 
 Runs itself again under scripts/with-postgres.sh (a private, throwaway PostgreSQL) unless DATABASE_URL already
 names a PostgreSQL database. A database without a search index is prepared as bench/measure.py's prepare() does
@@ -18,7 +18,7 @@ transaction likewise in a savepoint that is rolled back at once, a write outside
 Scan; a Seq Scan on a table of more than FLAG_ROWS rows is flagged. Times are EXPLAIN ANALYZE's (timing on, so
 somewhat above a plain run's).
 
-Results: bench/results-explain-postgres-<N>.md and .json: the commit, the machine, the load average, the sizes
+Results: bench/results-explain-postgres-<N>[-<tag>].md and .json: the commit, the machine, the load average, the sizes
 of the tables, and per shape its statements (the SQL shortened, time, scans, flags) with the plans in full of
 those on KB's own tables.
 """
@@ -331,7 +331,8 @@ def fmt_ms(value):
 def markdown(report) -> str:
     machine, code = report["machine"], report["code"]
     lines = [
-        f"# PostgreSQL query plans at {report['practices']:,} practices", "",
+        f"# PostgreSQL query plans at {report['practices']:,} practices" + (f" ({report['tag']})" if report["tag"] else ""),
+        "",
         f"Written by bench/explain.py on {report['date']}: commit {code['git_head'][:12]}"
         + (" with uncommitted changes in " + ", ".join(code["dirty_files"]) if code["dirty"] else "")
         + f" (code fingerprint {code['fingerprint']}); PostgreSQL {report['database_version']}; "
@@ -342,6 +343,8 @@ def markdown(report) -> str:
            else "Data prepared before the run (bench/measure.py's prepare()).")
         + f" {report['fi_practices']:,} live Finnish practices, {report['all_practices']:,} in all languages.",
     ]
+    if report["note"]:
+        lines += ["", f"**{report['note']}**"]
     lines += ["", "Every statement is explained where KB's code runs it, with its parameters "
               "(EXPLAIN (ANALYZE, BUFFERS); writes in a rolled-back savepoint, or estimated only outside a "
               "transaction: *est.*). Times are EXPLAIN ANALYZE's execution times. "
@@ -393,6 +396,8 @@ def markdown(report) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--practices", type=int, default=10_000, help="synthetic practices (default 10000)")
+    parser.add_argument("--tag", default="", help="appended to the results' name and title, e.g. before-0013")
+    parser.add_argument("--note", default="", help="a sentence for the header: what is different in this run")
     args = parser.parse_args()
     if args.practices < 1:
         parser.error("--practices ≥ 1")
@@ -474,7 +479,7 @@ def main():
         for statement in shape["statements"]:
             judge(statement, tables_of, rows)
     report = {
-        "practices": args.practices, "fi_practices": fi_count, "all_practices": live.count(),
+        "practices": args.practices, "tag": args.tag, "note": args.note, "fi_practices": fi_count, "all_practices": live.count(),
         "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["bench/explain.py", *sys.argv[1:]]), "machine": machine(), "code": code,
         "database_version": database_version, "prepare_s": prepare_s, "flag_rows": FLAG_ROWS,
@@ -484,7 +489,7 @@ def main():
     }
     code["changed_during_run"] = harness.code_fingerprint(ROOT) != code["fingerprint"]
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
-    name = f"results-explain-postgres-{args.practices}"
+    name = f"results-explain-postgres-{args.practices}" + (f"-{args.tag}" if args.tag else "")
     (BENCH / f"{name}.md").write_text(markdown(report))
     (BENCH / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     log(f"wrote bench/{name}.md and .json in {report['elapsed_s']:.0f} s")
