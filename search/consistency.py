@@ -1,27 +1,30 @@
-"""Are the indexes right? The live practices in the database against the database index, and the
-database index against every Elasticsearch index: ids, live status, versions, titles, URLs, facets.
-``manage.py check_index`` reports the differences; ``--repair`` logs a change for every group
-concerned and applies the log (search.changelog)."""
+"""Are the indexes right? The live practices in the database against the database index, the
+vocabulary's counts against the documents' words, and the database index against every
+Elasticsearch index: ids, live status, versions, titles, URLs, facets. ``manage.py check_index``
+reports the differences; ``--repair`` logs a change for every group concerned and applies the log
+(search.changelog), and counts the vocabulary again."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from . import changelog, indexing
 from .facets import adoption_count, facet_values, with_adoption_counts
-from .models import SearchDocument
+from .models import SearchDocument, SearchWord
 
 COMPARED = ("page_id", "title", "url", "facets", "adoption_count")
 
 
 @dataclass(frozen=True)
 class Difference:
-    index: str  # "database" or "elasticsearch"
-    translation_key: object
+    index: str  # "database", "vocabulary" or "elasticsearch"
+    translation_key: object  # None for the vocabulary
     locale: str
     problem: str
     engine_version: int = 0  # the version Elasticsearch holds, when it differs
 
     def __str__(self):
-        return f"{self.index} [{self.locale}] {self.translation_key}: {self.problem}"
+        group = "" if self.translation_key is None else f" {self.translation_key}"
+        return f"{self.index} [{self.locale}]{group}: {self.problem}"
 
 
 def _expected() -> dict:
@@ -52,6 +55,7 @@ def differences(engine=None) -> list[Difference]:
         found += _compare("database", key, locale, want, stored.get((key, locale)))
     found += [Difference("database", key, locale, "not live, still indexed")
               for key, locale in stored.keys() - expected.keys()]
+    found += _vocabulary_differences()
     if engine is not None:
         for locale in indexing.LANGUAGE_CODES:
             seen = set()
@@ -70,6 +74,23 @@ def differences(engine=None) -> list[Difference]:
     return found
 
 
+def _vocabulary_differences() -> list[Difference]:
+    """One difference per locale whose word counts (SearchWord) are not those of its documents' words."""
+    counted = Counter()
+    for locale, vocabulary in SearchDocument.objects.values_list("locale", "vocabulary").iterator():
+        counted.update((locale, word) for word in vocabulary.split())
+    stored = {(locale, word): documents for locale, word, documents
+              in SearchWord.objects.values_list("locale", "word", "documents")}
+    wrong = sorted(key for key in counted.keys() | stored.keys() if counted.get(key, 0) != stored.get(key, 0))
+    found = []
+    for locale in sorted({locale for locale, _word in wrong}):
+        words = [word for word_locale, word in wrong if word_locale == locale]
+        examples = ", ".join(f"{word!r} counted in {stored.get((locale, word), 0)}, is in {counted[(locale, word)]}"
+                             for word in words[:3])
+        found.append(Difference("vocabulary", None, locale, f"{len(words)} words miscounted ({examples})"))
+    return found
+
+
 def engine_for_checks():
     if not indexing.search_engine_configured():
         return None
@@ -84,7 +105,9 @@ def repair(found: list[Difference], engine=None) -> changelog.Drained:
     index version first moves past them. The groups' fingerprints are forgotten, so that every
     document is written again at a new version, even one whose stored copy was changed behind
     the index's back."""
-    keys = {difference.translation_key for difference in found}
+    if any(difference.index == "vocabulary" for difference in found):
+        indexing.recount_words()
+    keys = {difference.translation_key for difference in found if difference.translation_key is not None}
     indexing.raise_version(max(difference.engine_version for difference in found))
     SearchDocument.objects.filter(translation_key__in=keys).update(fingerprint="")
     changelog.record(keys)

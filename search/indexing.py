@@ -15,6 +15,7 @@ import html
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from practices.models import PracticePage
 from .analysis import AnalysedText, analyse_text, surface_words
 from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
-from .models import SearchDocument, SearchFacetValue, SearchTerm
+from .models import SearchDocument, SearchFacetValue, SearchWord
 from .typos import vocabulary_words
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -177,9 +178,8 @@ def page_text(page) -> PageText:
     )
 
 
-def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None = None):
-    """An unsaved SearchDocument of ``page`` for searching in ``locale``, plus its analysed text.
-    ``memo``: shared by the documents of one batch (see BuildMemo)."""
+def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None = None) -> SearchDocument:
+    """An unsaved SearchDocument of ``page`` for searching in ``locale``. ``memo``: shared by the documents of one batch (see BuildMemo)."""
     memo = memo or BuildMemo()
     language = page.locale.language_code
     text = memo.page_text(page)  # the same for the page's own document and its fallbacks
@@ -198,19 +198,19 @@ def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None 
         adoption_count=adoption_count(page),
     )
     # Typo correction suggests words as written, not analysed terms (a stem is no word to show).
-    vocabulary = text.vocabulary | vocabulary_words(meta)
-    document.fingerprint = fingerprint(document, vocabulary)
-    return document, vocabulary
+    document.vocabulary = " ".join(sorted(text.vocabulary | vocabulary_words(meta)))
+    document.fingerprint = fingerprint(document)
+    return document
 
 
 FINGERPRINTED = [field.attname for field in SearchDocument._meta.concrete_fields
                  if field.attname not in {"id", "version", "vector", "fingerprint"}]
 
 
-def fingerprint(document, vocabulary) -> str:
-    """A hash of what writing ``document`` stores: its fields (facet rows come from ``facets``) and
-    its vocabulary rows."""
-    content = [getattr(document, name) for name in FINGERPRINTED] + [sorted(vocabulary)]
+def fingerprint(document) -> str:
+    """A hash of what writing ``document`` stores: its fields (its facet rows come from ``facets``, its
+    words' counts from ``vocabulary``)."""
+    content = [getattr(document, name) for name in FINGERPRINTED]
     encoded = json.dumps(content, default=str, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
@@ -231,10 +231,9 @@ def index_group(translation_key, version: int) -> int:
     Finnish and English documents, their facet bitmaps and Elasticsearch's copies alone."""
     built = build_documents(documents_for_group(_load_group(translation_key)), {})
     stored = dict(SearchDocument.objects.filter(translation_key=translation_key).values_list("locale", "fingerprint"))
-    unchanged = {document.locale for document, _vocabulary in built
-                 if stored.get(document.locale) == document.fingerprint}
-    delete_documents(SearchDocument.objects.filter(translation_key=translation_key).exclude(locale__in=unchanged))
-    write_documents([pair for pair in built if pair[0].locale not in unchanged], version)
+    unchanged = {document.locale for document in built if stored.get(document.locale) == document.fingerprint}
+    replace_documents(SearchDocument.objects.filter(translation_key=translation_key).exclude(locale__in=unchanged),
+                      [document for document in built if document.locale not in unchanged], version)
     return len(built)
 
 
@@ -306,28 +305,64 @@ def index_version() -> int:
     return row[0] if row else 0
 
 
-def write_documents(built, version: int):
-    """Save documents, their facet rows, full-text rows and vocabulary (words as written), in bulk."""
-    if not built:
-        return
-    for document, _vocabulary in built:
+def replace_documents(old, built: list, version: int):
+    """Delete the documents of the queryset ``old`` and write ``built`` (unsaved documents) in their
+    place, inside the caller's transaction (which began with ``index_changed()``). The vocabulary's
+    counts change by the difference only: rewriting a document with the same words writes none."""
+    words = _delete_documents(old)
+    words.update(_write_documents(built, version))
+    count_words(words)
+
+
+def delete_documents(documents):
+    """Delete documents with their facet and full-text rows and count their words out."""
+    count_words(_delete_documents(documents))
+
+
+def _write_documents(documents: list, version: int) -> Counter:
+    """Save documents, their facet rows and full-text rows, in bulk; returns their words as counts to
+    add, per (locale, word)."""
+    words = Counter()
+    if not documents:
+        return words
+    for document in documents:
         document.version = version
-    documents = SearchDocument.objects.bulk_create([document for document, _vocabulary in built])
+    documents = SearchDocument.objects.bulk_create(documents)
     if documents[0].pk is None:  # backends that do not return ids from bulk inserts
         keys = [(d.page_id, d.locale) for d in documents]
         ids = {(d.page_id, d.locale): d.pk for d in SearchDocument.objects.filter(
             page_id__in=[k[0] for k in keys])}
         for document in documents:
             document.pk = ids[(document.page_id, document.locale)]
-    # Plain rows, not model instances: a document has some 15 facet rows and 50–200 words, and building
-    # and compiling a model instance per row was most of a reindex's time.
+    # Plain rows, not model instances: a document has some 15 facet rows, and building and compiling a
+    # model instance per row was most of a reindex's time.
     _insert_rows(SearchFacetValue, ("document_id", "locale", "facet", "value"),
                  [(document.pk, document.locale, name, code)
                   for document in documents for name, codes in document.facets.items() for code in codes])
     _write_fulltext(documents)
-    _insert_rows(SearchTerm, ("document_id", "locale", "term"),
-                 [(document.pk, document.locale, word)
-                  for document, (_doc, vocabulary) in zip(documents, built, strict=True) for word in vocabulary])
+    for document in documents:
+        words.update((document.locale, word) for word in document.vocabulary.split())
+    return words
+
+
+def count_words(change: Counter):
+    """Add ``change`` ((locale, word) -> documents, negative for documents deleted) to the vocabulary's
+    counts, and delete the words no document has any more. In the order of the words, so that two
+    writers could never wait on each other's rows (they are serialised by ``index_changed`` anyway)."""
+    rows = sorted((locale, word, count) for (locale, word), count in change.items() if count)
+    if not rows:
+        return
+    table = connection.ops.quote_name(SearchWord._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            part = rows[start:start + ROWS_PER_INSERT]
+            cursor.execute(f"INSERT INTO {table} (locale, word, documents)"
+                           f" VALUES {', '.join(['(%s, %s, %s)'] * len(part))}"
+                           f" ON CONFLICT (locale, word) DO UPDATE SET documents = {table}.documents + excluded.documents",
+                           [value for row in part for value in row])
+        gone = [(locale, word) for locale, word, count in rows if count < 0]
+        if gone:
+            cursor.executemany(f"DELETE FROM {table} WHERE locale = %s AND word = %s AND documents <= 0", gone)
 
 
 ROWS_PER_INSERT = 1000  # PostgreSQL: rows per multi-row INSERT (at most 65,535 parameters a statement)
@@ -371,12 +406,14 @@ def _write_fulltext(documents):
             )
 
 
-def delete_documents(documents):
-    """Delete documents with their facet, vocabulary and full-text rows (no per-row signals), noting
-    them as removed under the current index version."""
-    ids = list(documents.values_list("pk", flat=True))
-    if not ids:
-        return
+def _delete_documents(documents) -> Counter:
+    """Delete documents with their facet and full-text rows (no per-row signals), noting them as
+    removed under the current index version; returns their words as counts to take away."""
+    words = Counter()
+    rows = list(documents.values_list("pk", "locale", "vocabulary"))
+    for _pk, locale, vocabulary in rows:
+        words.update({(locale, word): -1 for word in vocabulary.split()})
+    ids = [pk for pk, _locale, _vocabulary in rows]
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -385,16 +422,31 @@ def delete_documents(documents):
                            f" SELECT id, locale, (SELECT version FROM {STATE} WHERE id = 1)"
                            f" FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
-            cursor.execute(f"DELETE FROM kb_search_searchterm WHERE document_id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             if connection.vendor == "sqlite":
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
+    return words
+
+
+def recount_words():
+    """Count the vocabulary again from the documents' words (check_index --repair)."""
+    with transaction.atomic():
+        index_changed()  # serialises with the other index writers
+        SearchWord.objects.all().delete()
+        counted = Counter()
+        for locale, vocabulary in SearchDocument.objects.values_list("locale", "vocabulary").iterator():
+            counted.update((locale, word) for word in vocabulary.split())
+        count_words(counted)
 
 
 def documents_deleted(documents):
     """SearchDocuments deleted by cascade with their page: note them as removed, drop their
-    full-text rows."""
+    full-text rows, count their words out."""
     version = index_changed()
+    words = Counter()
+    for document in documents:
+        words.update({(document.locale, word): -1 for word in document.vocabulary.split()})
+    count_words(words)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {REMOVALS} (document_id, locale, version) VALUES (%s, %s, %s)",
                            [(document.pk, document.locale, version) for document in documents])
@@ -451,11 +503,10 @@ def _rebuild_chunk(batch, region_urls: dict) -> int:
     """Recompute the groups of ``batch`` in one transaction; returns the documents written."""
     with transaction.atomic():
         version = index_changed()
-        delete_documents(SearchDocument.objects.filter(translation_key__in=batch))
         groups = {}
         for page in with_adoption_counts(live_practices().filter(translation_key__in=batch)):
             groups.setdefault(page.translation_key, []).append(page)
         built = build_documents([pair for pages in groups.values() for pair in documents_for_group(pages)],
                                 region_urls)
-        write_documents(built, version)
+        replace_documents(SearchDocument.objects.filter(translation_key__in=batch), built, version)
     return len(built)

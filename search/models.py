@@ -15,7 +15,8 @@ from django.db import models
 
 
 class SearchDocument(models.Model):
-    page = models.ForeignKey("practices.PracticePage", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (page, locale) constraint serves lookups by page.
+    page = models.ForeignKey("practices.PracticePage", on_delete=models.CASCADE, related_name="+", db_index=False)
     locale = models.CharField(max_length=8)  # the language this document is searched in
     language = models.CharField(max_length=8)  # the language of its text
     is_fallback = models.BooleanField(default=False)
@@ -43,6 +44,8 @@ class SearchDocument(models.Model):
     # A hash of everything written for the document (its fields, facet rows and vocabulary): an edit
     # rewrites only the languages whose document it changes (search.indexing.index_group).
     fingerprint = models.CharField(max_length=32, default="")
+    # Its words as written, space-separated (SearchWord counts them per locale).
+    vocabulary = models.TextField(default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["page", "locale"], name="unique_document_per_locale")]
@@ -60,7 +63,9 @@ class SearchDocument(models.Model):
 
 
 class SearchFacetValue(models.Model):
-    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="facet_values")
+    # No index of its own: the unique (document, facet, value) constraint serves lookups by document.
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="facet_values",
+                                 db_index=False)
     locale = models.CharField(max_length=8)  # copied from the document: counts need no join
     facet = models.CharField(max_length=32)
     value = models.CharField(max_length=40)
@@ -75,21 +80,23 @@ class SearchFacetValue(models.Model):
         return f"{self.facet}={self.value}"
 
 
-class SearchTerm(models.Model):
-    """One word of a document's text as written (folded, letters only): the vocabulary per locale
-    that typo correction draws on (search.typos). A row per document, so the vocabulary leaves with
-    the documents and the number of documents with a word is a count."""
+class SearchWord(models.Model):
+    """A word as written (folded, letters only) in the documents of a locale, and in how many: the
+    vocabulary that typo correction draws on (search.typos). One row per word, not per document and
+    word: the same few thousand words recur in every document, and a row each made most of a
+    reindex's writes. Each document keeps its own words (``SearchDocument.vocabulary``), counted in
+    when it is written and out when it is deleted (search.indexing.count_words); a word no document
+    has any more is deleted."""
 
-    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="+")
-    locale = models.CharField(max_length=8)  # copied from the document: lookups need no join
-    term = models.CharField(max_length=100)
+    locale = models.CharField(max_length=8)
+    word = models.CharField(max_length=100)
+    documents = models.IntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["document", "term"], name="unique_term_per_document")]
-        indexes = [models.Index(fields=["locale", "term"], name="search_term_lookup")]
+        constraints = [models.UniqueConstraint(fields=["locale", "word"], name="unique_word_per_locale")]
 
     def __str__(self):
-        return self.term
+        return f"{self.word} [{self.locale}] in {self.documents}"
 
 
 class IndexChange(models.Model):

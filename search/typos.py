@@ -1,7 +1,8 @@
 """Typo correction: words as typed, corrected to words as written in the documents.
 
-The vocabulary (search.models.SearchTerm) holds each document's words as written, folded (lower
-case, accents off but å, ä, ö), letters only. When a search finds nothing, each typed word the
+The vocabulary (search.models.SearchWord) holds the documents' words as written, folded (lower
+case, accents off but å, ä, ö), letters only, with the number of documents of each language that
+have them. When a search finds nothing, each typed word the
 vocabulary of its language lacks gets candidates within an edit distance scaled to its length
 (Damerau-Levenshtein: a swap of neighbours is one edit), ranked by distance and then by how many
 documents have them. search.service tries the best few corrected texts with the request's filters
@@ -16,7 +17,7 @@ from django.db import connection
 
 from .analysis import TOKEN, fold, is_stop_word, tokenize
 
-TABLE = "kb_search_searchterm"
+TABLE = "kb_search_searchword"
 MIN_WORD, MAX_WORD = 3, 100  # shorter words are never within reach of a correctable one (see allowed_edits)
 # Edits allowed by the length of the word as typed: none up to 3 letters (short words lie one edit
 # apart from too many others: "job", "jog"), one up to 7, two beyond. Measured on the typed word, not
@@ -70,7 +71,7 @@ class Candidate:
 
 def _known(cursor, locale: str, words: list[str]) -> set[str]:
     marks = ", ".join(["%s"] * len(words))
-    cursor.execute(f"SELECT DISTINCT term FROM {TABLE} WHERE locale = %s AND term IN ({marks})", [locale, *words])
+    cursor.execute(f"SELECT word FROM {TABLE} WHERE locale = %s AND word IN ({marks})", [locale, *words])
     return {row[0] for row in cursor.fetchall()}
 
 
@@ -80,13 +81,13 @@ def _candidates(cursor, locale: str, word: str) -> list[Candidate]:
     edits = allowed_edits(word)
     lengths = [len(word) - edits, len(word) + edits]
     if connection.vendor == "postgresql":
-        cursor.execute(f"SELECT term, COUNT(*) FROM {TABLE} WHERE locale = %s AND term %% %s"
-                       " AND length(term) BETWEEN %s AND %s GROUP BY term"
-                       " ORDER BY similarity(term, %s) DESC, term LIMIT %s",
+        cursor.execute(f"SELECT word, documents FROM {TABLE} WHERE locale = %s AND word %% %s"
+                       " AND length(word) BETWEEN %s AND %s"
+                       " ORDER BY similarity(word, %s) DESC, word LIMIT %s",
                        [locale, word, *lengths, word, PRESELECT])
     else:
-        cursor.execute(f"SELECT term, COUNT(*) FROM {TABLE} WHERE locale = %s AND term >= %s AND term < %s"
-                       " AND length(term) BETWEEN %s AND %s GROUP BY term",
+        cursor.execute(f"SELECT word, documents FROM {TABLE} WHERE locale = %s AND word >= %s AND word < %s"
+                       " AND length(word) BETWEEN %s AND %s",
                        [locale, word[0], chr(ord(word[0]) + 1), *lengths])
     found = [Candidate(term, distance, documents) for term, documents in cursor.fetchall()
              if 0 < (distance := edit_distance(word, term, edits)) <= edits]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from practices.models import Organisation, Theme
 from search import changelog, indexing
 from search.facets import FACETS_BY_NAME, value_labels
-from search.models import IndexChange, SearchDocument
+from search.models import IndexChange, SearchDocument, SearchWord
 
 from .factories import make_organisation, make_practice
 from .search_helpers import run, titles
@@ -140,6 +140,24 @@ def test_check_index_reports_and_repairs_differences(uusimaa):
     out = io.StringIO()
     call_command("check_index", "--repair", stdout=out)
     assert out.getvalue().strip().endswith("0 differences")
+
+
+def test_check_index_recounts_a_miscounted_vocabulary(uusimaa):
+    make_practice(uusimaa, title="Laskukerho")
+    SearchWord.objects.filter(locale="fi", word="laskukerho").update(documents=5)
+    SearchWord.objects.create(locale="sv", word="spökord", documents=1)
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("check_index", stdout=out)
+    report = out.getvalue()
+    assert "vocabulary [fi]: 1 words miscounted ('laskukerho' counted in 5, is in 1)" in report
+    assert "vocabulary [sv]: 1 words miscounted ('spökord' counted in 1, is in 0)" in report
+    assert report.strip().endswith("2 differences")
+    out = io.StringIO()
+    call_command("check_index", "--repair", stdout=out)
+    assert out.getvalue().strip().endswith("0 differences")
+    assert SearchWord.objects.get(locale="fi", word="laskukerho").documents == 1
+    assert not SearchWord.objects.filter(word="spökord").exists()
 
 
 def test_the_worker_drains_the_log_and_exits_with_once(uusimaa):

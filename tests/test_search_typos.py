@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from alerts import digest
 from alerts.models import Subscription
-from search.models import SearchTerm
+from search.models import SearchDocument, SearchWord
 from search.typos import allowed_edits, corrected_parts, corrected_text, corrections, vocabulary_words
 
 from .factories import make_practice
@@ -33,20 +33,37 @@ def test_the_edits_allowed_follow_the_typed_words_length():
     assert [allowed_edits("x" * length) for length in (1, 3, 4, 7, 8, 20)] == [0, 0, 1, 1, 2, 2]
 
 
+def documents_with(word: str, locale: str = "fi") -> int:
+    return SearchWord.objects.filter(locale=locale, word=word).values_list("documents", flat=True).first() or 0
+
+
 def test_the_vocabulary_is_the_words_as_written(uusimaa, django_capture_on_commit_callbacks):
     page = make_practice(uusimaa, title="Zorbasklubi Kirjastoissa", summary="Café-ilta 2024 ja x9 Åbossa.")
-    words = set(SearchTerm.objects.filter(document__page=page, locale="fi").values_list("term", flat=True))
+    words = set(SearchDocument.objects.get(page=page, locale="fi").vocabulary.split())
     assert {"zorbasklubi", "kirjastoissa", "cafe", "ilta", "åbossa"} <= words  # folded, inflected as written
     assert "kirjasto" not in words and "2024" not in words and "x9" not in words and "ja" not in words
-    # Every language's document of the practice (here fallbacks) has its words, and they leave with it.
-    assert SearchTerm.objects.filter(document__page=page, term="zorbasklubi").count() == 3
+    # Every language's document of the practice (here fallbacks) counts its words, and they leave with it.
+    assert [documents_with("zorbasklubi", locale) for locale in ("fi", "sv", "en")] == [1, 1, 1]
+    second = make_practice(uusimaa, title="Kvarkkinen zorbasklubi")
+    assert documents_with("zorbasklubi") == 2 and documents_with("kvarkkinen") == 1
+    before = documents_with("kirjastoissa")  # the demo content has it too
     with django_capture_on_commit_callbacks(execute=True):
         page.unpublish()
-    assert not SearchTerm.objects.filter(term="zorbasklubi").exists()
-    deleted = make_practice(uusimaa, title="Zorbasklubi")
+    assert documents_with("zorbasklubi") == 1 and documents_with("kirjastoissa") == before - 1
     with django_capture_on_commit_callbacks(execute=True):
-        deleted.delete()
-    assert not SearchTerm.objects.filter(term="zorbasklubi").exists()
+        second.delete()
+    assert not SearchWord.objects.filter(word__in=["zorbasklubi", "kvarkkinen"]).exists()  # no row kept at 0
+
+
+def test_an_edit_counts_only_the_words_it_changes(uusimaa, django_capture_on_commit_callbacks):
+    page = make_practice(uusimaa, title="Zuppapiiri", summary="Plimsoja ja kvarkkeja.")
+    make_practice(uusimaa, title="Toinen zuppapiiri")
+    assert documents_with("zuppapiiri") == 2 and documents_with("plimsoja") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        page.summary = "Plumsoja ja kvarkkeja."
+        page.save_revision().publish()
+    assert documents_with("zuppapiiri") == 2 and documents_with("kvarkkeja") == 1
+    assert documents_with("plimsoja") == 0 and documents_with("plumsoja") == 1
 
 
 def test_vocabulary_words_keep_letters_only_and_bounded():
