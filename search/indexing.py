@@ -27,6 +27,7 @@ from wagtail.models import Page
 
 from practices.collation import sort_key
 from practices.models import PracticePage
+from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisations, prefetch_terms
 
 from .analysis import AnalysedText, analyse_text, surface_words
 from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
@@ -72,8 +73,19 @@ def live_practices():
     )
 
 
+def load_live_practices(**filters) -> list:
+    """The live practices matching ``filters`` with everything their documents read: the taxonomy terms
+    in one query, the partner organisations in one, the approved adoptions in one. For batches (a group,
+    a reindex's chunk); prefetch_related through modelcluster's relations cost some 0.6 ms a page, most
+    of a reindex's reads."""
+    pages = list(PracticePage.objects.live().select_related("locale", "lead_organisation__type").filter(**filters))
+    prefetch_terms(pages, TERM_RELATIONS)
+    prefetch_partner_organisations(pages)
+    return with_adoption_counts(pages)
+
+
 def _load_group(translation_key):
-    return with_adoption_counts(live_practices().filter(translation_key=translation_key))
+    return load_live_practices(translation_key=translation_key)
 
 
 class BuildMemo:
@@ -504,7 +516,7 @@ def _rebuild_chunk(batch, region_urls: dict) -> int:
     with transaction.atomic():
         version = index_changed()
         groups = {}
-        for page in with_adoption_counts(live_practices().filter(translation_key__in=batch)):
+        for page in load_live_practices(translation_key__in=batch):
             groups.setdefault(page.translation_key, []).append(page)
         built = build_documents([pair for pages in groups.values() for pair in documents_for_group(pages)],
                                 region_urls)

@@ -1,7 +1,7 @@
-"""A fast reindex writes the same index: rebuild_index (a batch of groups at a time, region URLs and
-labels read once per batch, rows inserted without model instances, the vocabulary counted in bulk)
-against a reference that builds every document on its own and saves every row through the ORM,
-compared row by row."""
+"""A fast reindex writes the same index: rebuild_index (a batch of groups at a time, pages and their
+related rows, region URLs and labels read once per batch, rows inserted without model instances, the
+vocabulary counted in bulk) against a reference that loads each group through prefetch_related,
+builds every document on its own and saves every row through the ORM, compared row by row."""
 
 import io
 import unicodedata
@@ -18,6 +18,7 @@ from practices.models import PracticePage
 from practices.translation import translate_page
 from search import indexing
 from search.analysis import KEEP_MARKS, fold
+from search.facets import with_adoption_counts
 from search.models import SearchDocument, SearchFacetValue, SearchWord
 
 from .factories import make_practice
@@ -61,6 +62,11 @@ def reference_write(built, version):
         indexing._write_fulltext([document])
 
 
+def reference_load(key):
+    """A group's live pages through Django's prefetch_related (not the batch loader)."""
+    return with_adoption_counts(indexing.live_practices().filter(translation_key=key))
+
+
 def reference_rebuild():
     """Every group alone, every document alone: no batch, no shared region URLs or labels, the
     vocabulary counted from nothing, a word at a time."""
@@ -73,7 +79,7 @@ def reference_rebuild():
         with transaction.atomic():
             version = indexing.index_changed()
             built = [indexing.build_document(page, locale, {})
-                     for locale, page in indexing.documents_for_group(indexing._load_group(key))]
+                     for locale, page in indexing.documents_for_group(reference_load(key))]
             reference_write(built, version)
 
 

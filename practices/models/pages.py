@@ -285,6 +285,22 @@ def prefetch_terms(pages, relations):
             store_prefetched(page, name, terms)
 
 
+def prefetch_partner_organisations(pages):
+    """Every practice's partner organisations (with their types) in ONE query, stored where Django's
+    prefetch would put them."""
+    pages = [page for page in pages if page.pk]
+    if not pages:
+        return
+    found = {page.pk: [] for page in pages}
+    links = (PracticePage._meta.get_field("partner_organisations").remote_field.through.objects
+             .filter(practicepage_id__in=found).select_related("organisation__type")
+             .order_by(*[f"organisation__{name}" for name in Organisation._meta.ordering]))
+    for link in links:
+        found[link.practicepage_id].append(link.organisation)
+    for page in pages:
+        store_prefetched(page, "partner_organisations", found[page.pk])
+
+
 def store_prefetched(instance, name, objects):
     """Put ``objects`` where Django's prefetch_related would have put the relation ``name``."""
     queryset = instance._meta.get_field(name).related_model.objects.all()
