@@ -7,7 +7,7 @@ import io
 import unicodedata
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import F
 from django.test import TestCase
@@ -169,3 +169,9 @@ def test_reindex_shows_documents_per_second_and_time_left():
     assert f"{documents:,} documents" in out.getvalue()
     assert "documents/s" in out.getvalue()
     assert "documents/s" in err.getvalue() and "left" in err.getvalue()
+
+
+def test_reindex_elasticsearch_only_needs_elasticsearch(settings):
+    settings.KB_ELASTICSEARCH_URL = ""
+    with pytest.raises(CommandError, match="no Elasticsearch is configured"):
+        call_command("reindex", "--elasticsearch-only", stdout=io.StringIO(), stderr=io.StringIO())

@@ -193,6 +193,21 @@ def test_rebuild_swaps_atomically_and_old_index_serves_meanwhile(es):
     assert run(q="kielikahvila").total == expected
 
 
+def test_reindex_elasticsearch_only_copies_the_database_index_as_it_is(es, monkeypatch):
+    """New indexes from the database documents, which are neither analysed nor written again."""
+    before = {locale: set(es.client.indices.get_alias(name=es.alias(locale))) for locale in ("fi", "sv", "en")}
+    documents = list(SearchDocument.objects.order_by("pk").values_list("pk", "version", "fingerprint"))
+    expected = run(q="kielikahvila").total
+    monkeypatch.setattr("search.indexing.rebuild_index", lambda **kwargs: pytest.fail("the database index rebuilt"))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reindex", "--elasticsearch-only", stdout=out, stderr=err)
+    assert "Database search index" not in out.getvalue() and "Elasticsearch: fi:" in out.getvalue()
+    for locale, names in before.items():
+        assert names.isdisjoint(es.client.indices.get_alias(name=es.alias(locale)))
+    assert list(SearchDocument.objects.order_by("pk").values_list("pk", "version", "fingerprint")) == documents
+    assert run(q="kielikahvila").backend == "elasticsearch" and run(q="kielikahvila").total == expected
+
+
 def test_hits_come_from_elasticsearch_alone(es, monkeypatch):
     """A search is one Elasticsearch request and two small queries (the index token, for the
     labels, and the live check of the page of hits); its hits are those the database's rows give."""

@@ -1,9 +1,9 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from search.changelog import rebuild_engine
-from search.indexing import LANGUAGE_CODES, rebuild_index
+from search.indexing import LANGUAGE_CODES, rebuild_index, search_engine_configured
 
 
 def duration(seconds: float) -> str:
@@ -67,15 +67,25 @@ class Command(BaseCommand):
         "index a chunk of translation groups per short transaction, then, when Elasticsearch is "
         "configured, a new index per language that replays the changes made meanwhile and is swapped "
         "in atomically (the old one serves until then; a failure deletes the unfinished new one). "
-        "Progress (documents/s, time left) goes to stderr."
+        "Progress (documents/s, time left) goes to stderr. --elasticsearch-only skips the database index."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--elasticsearch-only", action="store_true",
+            help="Only new Elasticsearch indexes, copied from the database index as it is: after losing or "
+                 "replacing the cluster, or to apply new shard or replica settings. The database index is "
+                 "not analysed again (run check_index first if it may be wrong).")
+
     def handle(self, *args, **options):
-        database = Throughput("Database index", self.stderr)
-        documents = rebuild_index(report=database.groups)
-        self.stdout.write(self.style.SUCCESS(
-            f"Database search index: {documents:,} documents in {time.monotonic() - database.started:.1f} s "
-            f"({database.rate():,.0f} documents/s)."))
+        if options["elasticsearch_only"] and not search_engine_configured():
+            raise CommandError("--elasticsearch-only: no Elasticsearch is configured (ELASTICSEARCH_URL).")
+        if not options["elasticsearch_only"]:
+            database = Throughput("Database index", self.stderr)
+            documents = rebuild_index(report=database.groups)
+            self.stdout.write(self.style.SUCCESS(
+                f"Database search index: {documents:,} documents in {time.monotonic() - database.started:.1f} s "
+                f"({database.rate():,.0f} documents/s)."))
         engine_progress = Throughput("Elasticsearch", self.stderr)
         engine = rebuild_engine(progress=engine_progress.sent)
         if engine is not None:
