@@ -4,15 +4,16 @@
         [--baseline REV] [--rev REV] [--chunk 100]
 
 Per backend, a child process (under scripts/with-postgres.sh and scripts/with-elasticsearch.sh as
-needed) prepares fresh data with the measured code: migrate, the demo content and N synthetic
-practices (practices/demo/synthetic.py: 30 % also in sv and en; its own rebuild skipped), and a first
-index build that is not timed, so every timed run replaces a full index as `manage.py reindex` does.
-Then each measured tree rebuilds the whole index in a process of its own:
+needed) gives each tree measured a fresh database of its own (the trees' schemas may differ), which
+that tree's code prepares: migrate, the demo content and N synthetic practices
+(practices/demo/synthetic.py, the same seed for every tree: 30 % also in sv and en; its own rebuild
+skipped), and a first index build that is not timed, so every timed run replaces a full index as
+`manage.py reindex` does. Then each tree rebuilds the whole index in a process of its own:
   - the database index (search.indexing.rebuild_index): seconds, documents, documents/s, and the CPU
     seconds of that process (on a shared machine the wall clock also holds other people's work);
   - with Elasticsearch, its part (search.changelog.rebuild_engine: new indexes, copy, alias swap).
 --baseline REV measures a `git archive` of REV too, before the tree measured, in the same run on the
-same data: before and after side by side. --rev REV measures REV instead of the working tree.
+same data (generated again in its own database): before and after side by side. --rev REV measures REV instead of the working tree.
 Results: bench/results-reindex.md and .json (written here, never by hand), with the commit, the
 machine, its load average and the code measured.
 """
@@ -111,30 +112,47 @@ def export(rev, target: Path) -> str:
     return full
 
 
-def in_tree(source: Path, code: str) -> dict:
-    """Run ``code`` with Django set up in ``source`` (its code, this environment); its last line is JSON."""
+def in_tree(source: Path, code: str, env: dict) -> dict:
+    """Run ``code`` with Django set up in ``source`` (its code, this environment with ``env``); its last
+    line is JSON."""
     program = ("import os, sys; sys.path.insert(0, os.getcwd()); import django; django.setup()\n" + code)
     result = subprocess.run([sys.executable, "-c", program], cwd=source, text=True, stdout=subprocess.PIPE,
                             env={**os.environ, "DJANGO_SETTINGS_MODULE": "kb.settings.dev", "DEBUG": "false",
-                                 "LOG_LEVEL": "WARNING"})
+                                 "LOG_LEVEL": "WARNING", **env})
     if result.returncode:
         raise RuntimeError(f"failed in {source} (exit {result.returncode})")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def tree_database(label: str) -> dict:
+    """A database (and Elasticsearch index prefix) of the tree's own, next to the environment's."""
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("sqlite:"):
+        database = url.replace(".sqlite3", f"-{label}.sqlite3")
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as server:
+            server.execute(f"CREATE DATABASE kb_{label}")
+        database = f"{url.rsplit('/', 1)[0]}/kb_{label}"
+    return {"DATABASE_URL": database,
+            "ELASTICSEARCH_INDEX_PREFIX": f"{os.environ.get('ELASTICSEARCH_INDEX_PREFIX', 'kb')}_{label}"}
+
+
 def child(args):
-    """Inside the backend's environment: prepare once, then one timed rebuild per tree."""
+    """Inside the backend's environment: per tree, its own database prepared, then one timed rebuild."""
     trees = json.loads(args.trees)
     engine = bool(os.environ.get("ELASTICSEARCH_URL"))
-    measured = Path(trees[-1]["path"])
-    log(f"{args.backend}: preparing {args.practices:,} practices")
-    report = {"backend": args.backend, **in_tree(measured, PREPARE.format(practices=args.practices)), "runs": []}
-    log(f"{args.backend}: first index build (not timed)")
-    report["first_build"] = in_tree(measured, REINDEX.format(chunk=args.chunk, engine=engine))
+    report = {"backend": args.backend, "runs": []}
     for tree in trees:
-        log(f"{args.backend}: timed reindex with {tree['label']}")
-        run = in_tree(Path(tree["path"]), REINDEX.format(chunk=args.chunk, engine=engine))
-        report["runs"].append({"label": tree["label"], "commit": tree["commit"], **run})
+        source, env = Path(tree["path"]), tree_database(tree["label"])
+        log(f"{args.backend} {tree['label']}: preparing {args.practices:,} practices")
+        prepared = in_tree(source, PREPARE.format(practices=args.practices), env)
+        log(f"{args.backend} {tree['label']}: first index build (not timed)")
+        in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
+        log(f"{args.backend} {tree['label']}: timed reindex")
+        run = in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
+        report["runs"].append({"label": tree["label"], "commit": tree["commit"], **prepared, **run})
         log(f"{args.backend} {tree['label']}: {run['documents']:,} documents in {run['database_s']:.1f} s"
             + (f", Elasticsearch {run['engine_s']:.1f} s" if "engine_s" in run else ""))
     Path(args.out).write_text(json.dumps(report, indent=1))
@@ -201,9 +219,10 @@ def markdown(report) -> str:
                 f"| {run['load_1min_before']} → {run['load_1min_after']} |")
     lines += [
         "",
-        "Each run is a new process rebuilding a full index (the data was indexed once before, untimed): "
+        "Each run is a new process rebuilding a full index of its own database (the same generated data, "
+        "indexed once before, untimed): "
         "`rebuild_index` (a chunk of groups per transaction, deleting and writing documents, facet rows, "
-        "vocabulary and full-text rows), then with Elasticsearch `rebuild_engine` (new indexes per language, "
+        "vocabulary counts and full-text rows), then with Elasticsearch `rebuild_engine` (new indexes per language, "
         "bulk copy from the database index, replay, alias swap). documents/s = documents / wall-clock seconds; "
         "documents per CPU s = documents / CPU seconds of the reindex process alone (PostgreSQL's and "
         "Elasticsearch's own work is in the wall clock only). With a load average above the CPU count, other "
