@@ -12,7 +12,7 @@ of the same state (what every process paid after every write before) beside it. 
 memory (FacetMatrix.memory()) and how many of its documents the writes rewrote.
 
 --clone-to N (SQLite only, a database kept for benchmarks: it is changed for good) first copies the
-index rows (documents with their facet rows, under new page ids, without pages) until each locale has
+index rows (documents with their facet rows, under new page ids and translation keys, without pages) until each locale has
 about N documents: the bitmaps' cost at a size whose pages would take hours to generate here. The
 writes edit original practices.
 Results: bench/results-matrix-<vendor>-<N>.md and .json, written here, with the commit and the load.
@@ -69,6 +69,10 @@ def clone_index_rows(target: int):
         raise SystemExit("--clone-to is for a SQLite database kept for benchmarks")
     columns = [f.column for f in SearchDocument._meta.concrete_fields if f.column not in ("id", "page_id")]
     names = ", ".join(columns)
+    # A translation key of their own (the copy's number in its first 8 hex digits): Elasticsearch keys
+    # its documents by group, so clones sharing keys would overwrite each other there.
+    values = ", ".join("printf('%%08x', %s) || substr(translation_key, 9)" if column == "translation_key" else column
+                       for column in columns)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")  # the clones have no pages
         cursor.execute("SELECT COUNT(*) FROM kb_search_searchdocument WHERE locale = 'fi' AND page_id < %s",
@@ -79,8 +83,9 @@ def clone_index_rows(target: int):
         while originals * (copies + 1) < target:
             copies += 1
             with transaction.atomic():
-                cursor.execute(f"INSERT INTO kb_search_searchdocument (page_id, {names}) SELECT page_id + %s, {names}"
-                               " FROM kb_search_searchdocument WHERE page_id < %s", [copies * PAGE_ID_STEP, PAGE_ID_STEP])
+                cursor.execute(f"INSERT INTO kb_search_searchdocument (page_id, {names}) SELECT page_id + %s, {values}"
+                               " FROM kb_search_searchdocument WHERE page_id < %s",
+                               [copies * PAGE_ID_STEP, copies, PAGE_ID_STEP])
                 cursor.execute("INSERT INTO kb_search_searchfacetvalue (document_id, locale, facet, value)"
                                " SELECT c.id, v.locale, v.facet, v.value FROM kb_search_searchfacetvalue v"
                                " JOIN kb_search_searchdocument o ON o.id = v.document_id"
