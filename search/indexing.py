@@ -337,24 +337,54 @@ def _write_documents(documents: list, version: int) -> Counter:
     words = Counter()
     if not documents:
         return words
-    for document in documents:
-        document.version = version
-    documents = SearchDocument.objects.bulk_create(documents)
-    if documents[0].pk is None:  # backends that do not return ids from bulk inserts
-        keys = [(d.page_id, d.locale) for d in documents]
-        ids = {(d.page_id, d.locale): d.pk for d in SearchDocument.objects.filter(
-            page_id__in=[k[0] for k in keys])}
-        for document in documents:
-            document.pk = ids[(document.page_id, document.locale)]
-    # Plain rows, not model instances: a document has some 15 facet rows, and building and compiling a
-    # model instance per row was most of a reindex's time.
+    for document, pk in zip(documents, _reserve_ids(len(documents)), strict=True):
+        document.pk, document.version = pk, version
+    # Plain rows, not model instances: the ORM's bulk_create compiled every field of every document, and a
+    # document has some 15 facet rows.
+    columns = [field.column for field in DOCUMENT_COLUMNS]
+    rows = [[field.get_db_prep_save(getattr(document, field.attname), connection) for field in DOCUMENT_COLUMNS]
+            for document in documents]
+    marks = ["%s"] * len(columns)
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        # The vector computed in the INSERT: an UPDATE afterwards wrote every row twice, with an entry in
+        # each of its indexes (the GIN index on the vector rules out an update in place).
+        columns.append("vector")
+        marks.append(VECTOR)
+        for row, document in zip(rows, documents, strict=True):
+            row += [document.title_terms, document.summary_terms, document.body_terms,
+                    f"{document.meta_terms} {document.extra_terms}"]
+    _insert_rows(SearchDocument, columns, rows, marks)
+    if not postgres:
+        _insert_fts(documents)
     _insert_rows(SearchFacetValue, ("document_id", "locale", "facet", "value"),
                  [(document.pk, document.locale, name, code)
                   for document in documents for name, codes in document.facets.items() for code in codes])
-    _write_fulltext(documents)
     for document in documents:
         words.update((document.locale, word) for word in document.vocabulary.split())
     return words
+
+
+DOCUMENT_COLUMNS = [field for field in SearchDocument._meta.concrete_fields if field.attname != "vector"]
+# PostgreSQL's full-text vector of a document, from its analysed terms (title, summary, body, then the
+# meta and extra terms), weighted A to D for ranking.
+VECTOR = ("setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
+          " || setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D')")
+
+
+def _reserve_ids(count: int) -> list[int]:
+    """Ids for ``count`` new documents, inside the index writer's transaction."""
+    table = SearchDocument._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the database's write lock since index_changed(), so no one else
+        # takes ids meanwhile; AUTOINCREMENT's sequence (ids never reused) moves past them on insert.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        first = (row[0] if row else 0) + 1
+        return list(range(first, first + count))
 
 
 def count_words(change: Counter):
@@ -380,14 +410,14 @@ def count_words(change: Counter):
 ROWS_PER_INSERT = 1000  # PostgreSQL: rows per multi-row INSERT (at most 65,535 parameters a statement)
 
 
-def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]):
-    """INSERT ``rows`` (tuples in the order of ``columns``) into the model's table: one prepared statement
-    run over all rows on SQLite (executemany loops in C), multi-row INSERTs on PostgreSQL (one round trip
-    per ROWS_PER_INSERT rows)."""
+def _insert_rows(model, columns, rows: list, marks=None):
+    """INSERT ``rows`` (sequences in the order of ``columns``) into the model's table: one prepared
+    statement run over all rows on SQLite (executemany loops in C), multi-row INSERTs on PostgreSQL (one
+    round trip per ROWS_PER_INSERT rows). ``marks``: each column's SQL for its values, "%s" by default."""
     if not rows:
         return
     table, names = connection.ops.quote_name(model._meta.db_table), ", ".join(columns)
-    row_marks = f"({', '.join(['%s'] * len(columns))})"
+    row_marks = f"({', '.join(marks or ['%s'] * len(columns))})"
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {row_marks}", rows)
@@ -398,24 +428,13 @@ def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]):
                            [value for row in part for value in row])
 
 
-def _write_fulltext(documents):
+def _insert_fts(documents):
+    """SQLite: the documents' rows of the FTS5 table (their rowid is the document's id)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.executemany(
-                "INSERT INTO search_fts (rowid, title, summary, body, meta, extra) VALUES (%s, %s, %s, %s, %s, %s)",
-                [(d.pk, d.title_terms, d.summary_terms, d.body_terms, d.meta_terms, d.extra_terms)
-                 for d in documents],
-            )
-        elif connection.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE kb_search_searchdocument SET vector ="
-                " setweight(to_tsvector('simple', title_terms), 'A')"
-                " || setweight(to_tsvector('simple', summary_terms), 'B')"
-                " || setweight(to_tsvector('simple', body_terms), 'C')"
-                " || setweight(to_tsvector('simple', meta_terms || ' ' || extra_terms), 'D')"
-                " WHERE id = ANY(%s)",
-                [[d.pk for d in documents]],
-            )
+        cursor.executemany(
+            "INSERT INTO search_fts (rowid, title, summary, body, meta, extra) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(d.pk, d.title_terms, d.summary_terms, d.body_terms, d.meta_terms, d.extra_terms) for d in documents],
+        )
 
 
 def _delete_documents(documents) -> Counter:
