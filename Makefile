@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-explain bench-reindex clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-explain bench-reindex bench-engine-rebuild clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -141,6 +141,14 @@ bench-explain: test-messages
 # make bench-reindex REINDEX_ARGS="--baseline <commit>"; other sizes: REINDEX_ARGS="--practices 100000".
 bench-reindex: test-messages
 	$(BIN)/python bench/reindex.py $(REINDEX_ARGS)
+
+# Elasticsearch rebuilt from the database index (reindex --elasticsearch-only, bench/engine_rebuild.py) on a
+# SQLite database kept for benchmarks (changed for good: --clone-to copies its index rows up to about N
+# documents per language); bench/results-engine-rebuild-<documents>.md. E.g.
+# make bench-engine-rebuild ENGINE_DB=/tmp/kb-10k.sqlite3 ENGINE_ARGS="--clone-to 100000"
+ENGINE_DB ?= /tmp/kb-bench-engine.sqlite3
+bench-engine-rebuild: test-messages
+	scripts/with-elasticsearch.sh env DATABASE_URL=sqlite:///$(ENGINE_DB) $(BIN)/python bench/engine_rebuild.py $(ENGINE_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles

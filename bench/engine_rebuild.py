@@ -1,5 +1,6 @@
 """Elasticsearch rebuilt from the database index (`reindex --elasticsearch-only`), at scale.
 
+    make bench-engine-rebuild ENGINE_DB=/tmp/kb-10k.sqlite3 ENGINE_ARGS="--clone-to 100000"; or:
     scripts/with-elasticsearch.sh env DATABASE_URL=sqlite:////tmp/kb-10k.sqlite3 \\
         .venv/bin/python bench/engine_rebuild.py [--clone-to 100000] [--runs 2]
 
