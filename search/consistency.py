@@ -4,7 +4,6 @@ Elasticsearch index: ids, live status, versions, titles, URLs, facets. ``manage.
 reports the differences; ``--repair`` logs a change for every group concerned and applies the log
 (search.changelog), and counts the vocabulary again."""
 
-from collections import Counter
 from dataclasses import dataclass
 
 from . import changelog, indexing
@@ -76,9 +75,7 @@ def differences(engine=None) -> list[Difference]:
 
 def _vocabulary_differences() -> list[Difference]:
     """One difference per locale whose word counts (SearchWord) are not those of its documents' words."""
-    counted = Counter()
-    for locale, vocabulary in SearchDocument.objects.values_list("locale", "vocabulary").iterator():
-        counted.update((locale, word) for word in vocabulary.split())
+    counted = indexing.word_counts(SearchDocument.objects.values_list("locale", "vocabulary").iterator())
     stored = {(locale, word): documents for locale, word, documents
               in SearchWord.objects.values_list("locale", "word", "documents")}
     wrong = sorted(key for key in counted.keys() | stored.keys() if counted.get(key, 0) != stored.get(key, 0))

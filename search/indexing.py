@@ -334,9 +334,8 @@ def delete_documents(documents):
 def _write_documents(documents: list, version: int) -> Counter:
     """Save documents, their facet rows and full-text rows, in bulk; returns their words as counts to
     add, per (locale, word)."""
-    words = Counter()
     if not documents:
-        return words
+        return Counter()
     for document, pk in zip(documents, _reserve_ids(len(documents)), strict=True):
         document.pk, document.version = pk, version
     # Plain rows, not model instances: the ORM's bulk_create compiled every field of every document, and a
@@ -360,10 +359,7 @@ def _write_documents(documents: list, version: int) -> Counter:
     _insert_rows(SearchFacetValue, ("document_id", "locale", "facet", "value"),
                  [(document.pk, document.locale, name, code)
                   for document in documents for name, codes in document.facets.items() for code in codes])
-    for document in documents:
-        words.update((document.locale, word) for word in document.vocabulary.split())
-    return words
-
+    return word_counts((document.locale, document.vocabulary) for document in documents)
 
 DOCUMENT_COLUMNS = [field for field in SearchDocument._meta.concrete_fields if field.attname != "vector"]
 # PostgreSQL's full-text vector of a document, from its analysed terms (title, summary, body, then the
@@ -385,6 +381,18 @@ def _reserve_ids(count: int) -> list[int]:
         row = cursor.fetchone()
         first = (row[0] if row else 0) + 1
         return list(range(first, first + count))
+
+
+def word_counts(documents, sign: int = 1) -> Counter:
+    """(locale, word) -> ``sign`` times the number of documents with the word, from (locale, vocabulary)
+    pairs."""
+    counts = Counter()
+    for locale, vocabulary in documents:
+        counts.update((locale, word) for word in vocabulary.split())
+    if sign != 1:
+        for key in counts:
+            counts[key] *= sign
+    return counts
 
 
 def count_words(change: Counter):
@@ -440,10 +448,7 @@ def _insert_fts(documents):
 def _delete_documents(documents) -> Counter:
     """Delete documents with their facet and full-text rows (no per-row signals), noting them as
     removed under the current index version; returns their words as counts to take away."""
-    words = Counter()
     rows = list(documents.values_list("pk", "locale", "vocabulary"))
-    for _pk, locale, vocabulary in rows:
-        words.update({(locale, word): -1 for word in vocabulary.split()})
     ids = [pk for pk, _locale, _vocabulary in rows]
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
@@ -456,7 +461,7 @@ def _delete_documents(documents) -> Counter:
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             if connection.vendor == "sqlite":
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
-    return words
+    return word_counts(((locale, vocabulary) for _pk, locale, vocabulary in rows), sign=-1)
 
 
 def recount_words():
@@ -464,20 +469,14 @@ def recount_words():
     with transaction.atomic():
         index_changed()  # serialises with the other index writers
         SearchWord.objects.all().delete()
-        counted = Counter()
-        for locale, vocabulary in SearchDocument.objects.values_list("locale", "vocabulary").iterator():
-            counted.update((locale, word) for word in vocabulary.split())
-        count_words(counted)
+        count_words(word_counts(SearchDocument.objects.values_list("locale", "vocabulary").iterator()))
 
 
 def documents_deleted(documents):
     """SearchDocuments deleted by cascade with their page: note them as removed, drop their
     full-text rows, count their words out."""
     version = index_changed()
-    words = Counter()
-    for document in documents:
-        words.update({(document.locale, word): -1 for word in document.vocabulary.split()})
-    count_words(words)
+    count_words(word_counts(((document.locale, document.vocabulary) for document in documents), sign=-1))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {REMOVALS} (document_id, locale, version) VALUES (%s, %s, %s)",
                            [(document.pk, document.locale, version) for document in documents])
