@@ -191,7 +191,8 @@ def page_text(page) -> PageText:
 
 
 def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None = None) -> SearchDocument:
-    """An unsaved SearchDocument of ``page`` for searching in ``locale``. ``memo``: shared by the documents of one batch (see BuildMemo)."""
+    """An unsaved SearchDocument of ``page`` for searching in ``locale``. ``memo``: shared by the
+    documents of one batch (see BuildMemo)."""
     memo = memo or BuildMemo()
     language = page.locale.language_code
     text = memo.page_text(page)  # the same for the page's own document and its fallbacks
@@ -361,6 +362,7 @@ def _write_documents(documents: list, version: int) -> Counter:
                   for document in documents for name, codes in document.facets.items() for code in codes])
     return word_counts((document.locale, document.vocabulary) for document in documents)
 
+
 DOCUMENT_COLUMNS = [field for field in SearchDocument._meta.concrete_fields if field.attname != "vector"]
 # PostgreSQL's full-text vector of a document, from its analysed terms (title, summary, body, then the
 # meta and extra terms), weighted A to D for ranking.
@@ -373,7 +375,8 @@ def _reserve_ids(count: int) -> list[int]:
     table = SearchDocument._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, count])
             return [row[0] for row in cursor.fetchall()]
         # SQLite: the transaction holds the database's write lock since index_changed(), so no one else
         # takes ids meanwhile; AUTOINCREMENT's sequence (ids never reused) moves past them on insert.
@@ -408,7 +411,8 @@ def count_words(change: Counter):
             part = rows[start:start + ROWS_PER_INSERT]
             cursor.execute(f"INSERT INTO {table} (locale, word, documents)"
                            f" VALUES {', '.join(['(%s, %s, %s)'] * len(part))}"
-                           f" ON CONFLICT (locale, word) DO UPDATE SET documents = {table}.documents + excluded.documents",
+                           f" ON CONFLICT (locale, word)"
+                           f" DO UPDATE SET documents = {table}.documents + excluded.documents",
                            [value for row in part for value in row])
         gone = [(locale, word) for locale, word, count in rows if count < 0]
         if gone:

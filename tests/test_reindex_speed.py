@@ -66,11 +66,13 @@ def write_fulltext(document):
     """The document's full-text row (SQLite) or vector (PostgreSQL), after it was saved."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("INSERT INTO search_fts (rowid, title, summary, body, meta, extra) VALUES (%s, %s, %s, %s, %s, %s)",
+            cursor.execute("INSERT INTO search_fts (rowid, title, summary, body, meta, extra)"
+                           " VALUES (%s, %s, %s, %s, %s, %s)",
                            [document.pk, document.title_terms, document.summary_terms, document.body_terms,
                             document.meta_terms, document.extra_terms])
         else:
-            cursor.execute("UPDATE kb_search_searchdocument SET vector = setweight(to_tsvector('simple', title_terms), 'A')"
+            cursor.execute("UPDATE kb_search_searchdocument SET vector ="
+                           " setweight(to_tsvector('simple', title_terms), 'A')"
                            " || setweight(to_tsvector('simple', summary_terms), 'B')"
                            " || setweight(to_tsvector('simple', body_terms), 'C')"
                            " || setweight(to_tsvector('simple', meta_terms || ' ' || extra_terms), 'D') WHERE id = %s",

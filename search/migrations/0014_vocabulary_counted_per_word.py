@@ -57,12 +57,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="searchdocument",
             name="page",
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="practices.practicepage"),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+",
+                                    to="practices.practicepage"),
         ),
         migrations.AlterField(
             model_name="searchfacetvalue",
             name="document",
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="facet_values", to="kb_search.searchdocument"),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                                    related_name="facet_values", to="kb_search.searchdocument"),
         ),
         migrations.CreateModel(
             name="SearchWord",
