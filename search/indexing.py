@@ -65,12 +65,12 @@ def _stream_text(raw) -> list[str]:
     return []
 
 
+def _live_with_lead():
+    return PracticePage.objects.live().select_related("locale", "lead_organisation__type")
+
+
 def live_practices():
-    return (
-        PracticePage.objects.live()
-        .select_related("locale", "lead_organisation__type")
-        .prefetch_related(*PracticePage.PAGE_PREFETCH)
-    )
+    return _live_with_lead().prefetch_related(*PracticePage.PAGE_PREFETCH)
 
 
 def load_live_practices(**filters) -> list:
@@ -78,7 +78,7 @@ def load_live_practices(**filters) -> list:
     in one query, the partner organisations in one, the approved adoptions in one. For batches (a group,
     a reindex's chunk); prefetch_related through modelcluster's relations cost some 0.6 ms a page, most
     of a reindex's reads."""
-    pages = list(PracticePage.objects.live().select_related("locale", "lead_organisation__type").filter(**filters))
+    pages = list(_live_with_lead().filter(**filters))
     prefetch_terms(pages, TERM_RELATIONS)
     prefetch_partner_organisations(pages)
     return with_adoption_counts(pages)
