@@ -14,7 +14,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-explain bench-reindex bench-engine-rebuild clean
+.PHONY: run serve test install install-test messages test-messages db checks test-sqlite test-postgres test-browser test-chaos test-cluster screenshots bench bench-load bench-load-es-freeze bench-render bench-scale bench-explain bench-reindex bench-engine-rebuild bench-es-overhead clean
 
 $(RUN_STAMP):
 	scripts/ensure-system-packages.sh run
@@ -149,6 +149,11 @@ bench-reindex: test-messages
 ENGINE_DB ?= /tmp/kb-bench-engine.sqlite3
 bench-engine-rebuild: test-messages
 	scripts/with-elasticsearch.sh env DATABASE_URL=sqlite:///$(ENGINE_DB) $(BIN)/python bench/engine_rebuild.py $(ENGINE_ARGS)
+
+# make bench-es-overhead OVERHEAD_DB=/tmp/kb-10k.sqlite3 OVERHEAD_ARGS="--repeat 100"
+OVERHEAD_DB ?= /tmp/kb-bench-es-overhead.sqlite3
+bench-es-overhead: test-messages
+	scripts/with-elasticsearch.sh env DATABASE_URL=sqlite:///$(OVERHEAD_DB) $(BIN)/python bench/es_overhead.py $(OVERHEAD_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles

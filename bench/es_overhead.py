@@ -1,0 +1,227 @@
+"""Where a search on Elasticsearch spends the time KB adds over a bare Elasticsearch request.
+
+    make bench-es-overhead [OVERHEAD_DB=/tmp/kb-10k.sqlite3] [OVERHEAD_ARGS="--repeat 100"]; or:
+    scripts/with-elasticsearch.sh env DATABASE_URL=sqlite:////tmp/kb-10k.sqlite3 \\
+        .venv/bin/python bench/es_overhead.py [--practices 10000] [--repeat 60]
+
+On the database DATABASE_URL names (prepared with the demo and N synthetic practices, as bench/measure.py
+does, when it has no practices yet; its Elasticsearch indexes rebuilt from the database index), with the
+production settings, bench/scale.py's four API queries each go through every layer of a search in turn,
+round by round, so every layer meets the same moment of a shared machine:
+  bare        KB's request body (``ElasticsearchBackend.search_body``) sent with KB's client: the round
+              trip, and Elasticsearch's own ``took``;
+  backend     ``ElasticsearchBackend.search``: the same request, the response made into KB's result;
+  service     ``search.service.search``: + reading the query (interpretation, analysis), the live check
+              of the page of hits and the labels token (database), snippets, facet buckets;
+  view        the API view called directly: + the parameters checked, the JSON built and encoded;
+  django      Django's whole handler with every middleware (the test client's WSGI request);
+  gunicorn    the same request over HTTP to gunicorn (one worker, gthread, a kept-alive connection):
+              what bench/scale.py measures as KB;
+  floor       GET /healthz over the same connection: the HTTP stack's own cost, no search.
+Each layer's p50 minus the one below it is what that layer adds. Then a profile (cProfile) of the
+django layer, the functions with the most time of their own, the socket waits for Elasticsearch left out.
+Results: bench/results-es-overhead-<practices>[-<suffix>].md and .json, written here, with the commit and the load.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import load as harness  # noqa: E402  (bench/load.py: server, machine, percentiles)
+from scale import QUERIES, Connection  # noqa: E402
+
+sys.path.insert(0, str(ROOT))  # ahead of bench/, whose search.py would hide the search app
+
+LAYERS = ("bare", "backend", "service", "view", "django", "gunicorn", "floor")
+RATIO_GOAL = 1.2  # issue #16: KB over a bare Elasticsearch request with the same aggregations
+SOCKET_WAITS = ("recv_into", "sendall", "recv", "send")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--practices", type=int, default=10_000, help="synthetic practices, when the database has none")
+    parser.add_argument("--repeat", type=int, default=60, help="rounds of every layer per query")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--suffix", default="", help="added to the results' file names, e.g. before")
+    args = parser.parse_args()
+    if not os.environ.get("ELASTICSEARCH_URL"):
+        raise SystemExit("no Elasticsearch: run under scripts/with-elasticsearch.sh")
+    tmp = Path(tempfile.mkdtemp(prefix="kb-es-overhead-"))
+    env = harness.production_env(tmp)
+    os.environ.clear()
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from search.models import SearchDocument
+
+    if not SearchDocument.objects.exists():
+        from bench.measure import prepare
+
+        harness.log(f"preparing {args.practices:,} synthetic practices")
+        prepare(args.practices)
+    else:
+        from search.changelog import rebuild_engine
+
+        harness.log("rebuilding the Elasticsearch indexes from the database index")
+        rebuild_engine()
+    harness.manage(ROOT, env, "collectstatic", "--noinput", "-v0")
+    port, logfile = harness.free_port(), tmp / "gunicorn.log"
+    server_args = argparse.Namespace(workers=1, threads=4)
+    server, _command = harness.start_server(ROOT, env, port, server_args, logfile, extra=("--keep-alive", "75"))
+    try:
+        harness.wait_until_serving(server, port, logfile, deadline_s=600)
+        report = measure(args, Connection(port, args.timeout))
+    finally:
+        harness.stop_server(server)
+    report.update(commit=harness.git("rev-parse", "--short", "HEAD"),
+                  dirty=bool(harness.git("status", "--porcelain", "--", "kb", "search", "practices", "home", "bench")),
+                  machine=harness.machine(), database=connection.vendor,
+                  practices=SearchDocument.objects.filter(locale="fi").count())
+    name = BENCH / f"results-es-overhead-{report['practices']}{'-' + args.suffix if args.suffix else ''}"
+    name.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")  # with every sample
+    name.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def measure(args, http) -> dict:
+    from django.test import Client, RequestFactory
+
+    from search.backends.elasticsearch import ElasticsearchBackend
+
+    backend = ElasticsearchBackend.from_settings()
+    client, factory = Client(HTTP_HOST=harness.HOST), RequestFactory(HTTP_HOST=harness.HOST)
+    layers = {}
+    for key, _label, query_string in QUERIES:
+        took, calls = layer_calls(query_string, backend, client, factory, http)
+        for call in calls.values():  # warm-up: connections, caches, the lexicons
+            call(), call()
+        took.clear()
+        times = {layer: [] for layer in LAYERS}
+        load_before = harness.load_average()
+        for _round in range(args.repeat):
+            for layer, call in calls.items():
+                started = time.perf_counter()
+                call()
+                times[layer].append((time.perf_counter() - started) * 1000)
+        layers[key] = {"load": [load_before, harness.load_average()], "took": stats(took),
+                       **{layer: stats(values) for layer, values in times.items()}}
+    layers["all"] = {layer: stats([v for key, *_ in QUERIES for v in layers[key][layer]["_values"]])
+                     for layer in ("took", *LAYERS)}
+    return {"layers": layers, "profile": profile(client, args.repeat), "repeat": args.repeat}
+
+
+def layer_calls(query_string, backend, client, factory, http):
+    """(the list ``took`` values go to, {layer: a call that sends the query through it})."""
+    from django.http import QueryDict
+
+    from search import service, views
+    from search.interpret import interpret, widen
+    from search.query import parse_query, parse_request
+
+    path = "/api/v1/search/?lang=fi&" + query_string
+    request = parse_request(QueryDict("lang=fi&" + query_string), "fi", strict=True)
+    interpreted, _recognised = interpret(request)  # as search.service.search does
+    effective, _added = widen(interpreted)
+    parsed = parse_query(interpreted.locale, interpreted.text, interpreted.operator)
+    body, index = backend.search_body(effective, parsed), backend.alias(effective.locale)
+    took = []
+
+    def bare():
+        took.append(backend.client.search(index=index, body=body)["took"])
+
+    def over_http(target):
+        sample = http.get(target)
+        if not sample.ok:
+            raise SystemExit(f"GET {target}: {sample.status or sample.error}")
+
+    return took, {
+        "bare": bare,
+        "backend": lambda: backend.search(effective, parsed),
+        "service": lambda: service.search(request),
+        "view": lambda: views.search_api(factory.get(path)),
+        "django": lambda: client.get(path),
+        "gunicorn": lambda: over_http(path),
+        "floor": lambda: over_http("/healthz"),
+    }
+
+
+def stats(values) -> dict:
+    ordered = sorted(values)
+    return {"p50": round(harness.percentile(ordered, 0.5), 2), "p95": round(harness.percentile(ordered, 0.95), 2),
+            "_values": values}
+
+
+def profile(client, repeat) -> dict:
+    """The django layer under cProfile: per request, total and the functions with the most own time."""
+    paths = ["/api/v1/search/?lang=fi&" + query for _key, _label, query in QUERIES]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _round in range(repeat):
+        for path in paths:
+            client.get(path)
+    profiler.disable()
+    requests = repeat * len(paths)
+    entries = pstats.Stats(profiler).stats  # {(file, line, name): (calls, primitive, own, cumulative, callers)}
+    waits = sum(own for (_f, _l, name), (_c, _p, own, _cum, _callers) in entries.items()
+                if any(wait in name for wait in SOCKET_WAITS))
+    total = sum(own for (_c, _p, own, _cum, _callers) in entries.values())
+    top = sorted(((own, calls, f"{Path(file).name}:{line}({name})") for (file, line, name), (calls, _p, own, _cum, _cl)
+                  in entries.items() if not any(wait in name for wait in SOCKET_WAITS)), reverse=True)[:20]
+    return {"requests": requests, "ms_per_request": round(total / requests * 1000, 2),
+            "socket_ms_per_request": round(waits / requests * 1000, 2),
+            "top": [{"function": where, "calls_per_request": round(calls / requests, 1),
+                     "own_ms_per_request": round(own / requests * 1000, 3)} for own, calls, where in top]}
+
+
+def markdown(report) -> str:
+    layers, labels = report["layers"], {key: label for key, label, _query in QUERIES}
+    lines = [f"# KB over a bare Elasticsearch request, layer by layer ({report['practices']:,} Finnish practices)", "",
+             f"Commit {report['commit']}{' with uncommitted changes' if report['dirty'] else ''}; "
+             f"{report['machine']['nproc']} cores ({report['machine']['cpu']}), Python {report['machine']['python']}; "
+             f"{report['database']} database, one Elasticsearch node on the same machine; written by "
+             f"bench/es_overhead.py. {report['repeat']} rounds per query, every layer once per round in turn; ms.", "",
+             "| query | ES took | bare | backend | service | view | django | gunicorn | floor (/healthz) "
+             "| gunicorn / bare | load avg |", "|---|" + "--:|" * 10 + "---|"]
+    for key in [*labels, "all"]:
+        row = layers[key]
+        cells = [f"{row[layer]['p50']} / {row[layer]['p95']}" for layer in ("took", *LAYERS)]
+        ratio = row["gunicorn"]["p95"] / row["bare"]["p95"]
+        load = " → ".join(str(pair[0]) for pair in row["load"]) if "load" in row else ""
+        lines.append(f"| {labels.get(key, 'all four')} | " + " | ".join(cells) + f" | {ratio:.2f}× | {load} |")
+    every = layers["all"]
+    step = {layer: round(every[layer]["p50"] - every[below]["p50"], 2)
+            for below, layer in zip(LAYERS[:-2], LAYERS[1:-1], strict=True)}
+    kb = every["gunicorn"]["p50"] - every["bare"]["p50"]
+    lines += ["", "Each cell p50 / p95. What each layer adds at p50, all four queries "
+              f"(KB through gunicorn − bare = {kb:.2f} ms):", "",
+              "| layer | adds (ms, p50) | share of KB's addition |", "|---|--:|--:|"]
+    lines += [f"| {layer} | {ms} | {ms / kb:.0%} |" for layer, ms in step.items()]
+    ratio = every["gunicorn"]["p95"] / every["bare"]["p95"]
+    lines += ["", f"KB through gunicorn over bare, p95, all four: {ratio:.2f}× (goal ≤ {RATIO_GOAL}×: "
+              f"{'met' if ratio <= RATIO_GOAL else 'missed'}). The HTTP stack alone (/healthz through the same "
+              f"gunicorn) costs {every['floor']['p50']} ms at p50.", ""]
+    prof = report["profile"]
+    lines += [f"Profile of the django layer (cProfile, {prof['requests']} requests): {prof['ms_per_request']} ms per "
+              f"request under the profiler, {prof['socket_ms_per_request']} ms of it waiting on sockets "
+              "(Elasticsearch, the database). The functions with the most time of their own, the waits left out:", "",
+              "| function | calls per request | own ms per request |", "|---|--:|--:|"]
+    lines += [f"| `{entry['function']}` | {entry['calls_per_request']} | {entry['own_ms_per_request']} |"
+              for entry in prof["top"]]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
