@@ -18,7 +18,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from ..facets import FACETS, FACETS_BY_NAME
 from ..models import SearchDocument
 from ..query import ParsedQuery, SearchRequest
-from .base import BackendUnavailable, RawResult
+from .base import BackendUnavailable, RawResult, StoredHit
 from .database import CLOSE, CLOSE_BONUS, EXACT_BONUS
 
 logger = logging.getLogger(__name__)
@@ -84,10 +84,10 @@ def _date(value):
     return datetime.fromisoformat(value) if value else None
 
 
-def hit_document(source: dict, locale: str) -> SearchDocument:
-    """An unsaved SearchDocument with what a hit shows, from a hit's _source."""
-    return SearchDocument(
-        pk=source["document_id"], page_id=source["page_id"], url=source["url"], locale=locale,
+def hit_document(source: dict, locale: str) -> StoredHit:
+    """What a hit shows, from a hit's _source."""
+    return StoredHit(
+        pk=source["document_id"], page_id=source["page_id"], url=source["url"],
         language=source["language"], is_fallback=source["language"] != locale, title=source["title"],
         summary=source["summary"], body_text=source["body"], facets=source["facets"],
         first_published_at=_date(source["first_published_at"]), last_published_at=_date(source["last_published_at"]),
