@@ -119,7 +119,8 @@ def facet_values(page) -> dict[str, list[str]]:
 # they read; publishing practices leaves it alone), with a time limit for processes that serve no
 # searches.
 _LABEL_TTL = 60
-_term_cache: dict = {}
+_term_cache: dict = {}  # term model -> (read at, {code: labels}, [codes in order])
+_value_labels: dict = {}  # (facet name, language) -> (its terms read at, {code: label})
 _labels_token = {"token": ""}
 
 
@@ -129,30 +130,39 @@ def _term_names(model):
         terms = list(model.objects.all())
         cached = (time.monotonic(), {term.code: term.labels() for term in terms}, [term.code for term in terms])
         _term_cache[model] = cached
-    return cached[1], cached[2]
+    return cached
 
 
 def clear_label_cache(**kwargs):
     _term_cache.clear()
+    _value_labels.clear()
 
 
 def sync_labels(token: str):
     """Drop the cached labels when the labels token changed since they were read."""
     if token != _labels_token["token"]:
-        _term_cache.clear()
+        clear_label_cache()
         _labels_token["token"] = token
 
 
 def value_labels(facet: Facet, language: str) -> dict[str, str]:
-    """code -> label in ``language`` for every possible value of the facet, in display order."""
+    """code -> label in ``language`` for every possible value of the facet, in display order.
+    Kept like the terms they come from (every search reads every facet's): do not change the dict."""
+    cached = _value_labels.get((facet.name, language))
+    if cached is None or cached[0] < time.monotonic() - _LABEL_TTL:
+        cached = _value_labels[facet.name, language] = _read_value_labels(facet, language)
+    return cached[1]
+
+
+def _read_value_labels(facet: Facet, language: str) -> tuple[float, dict[str, str]]:
     if facet.labels is not None:
-        return facet.labels(language)
+        return time.monotonic(), facet.labels(language)
     if facet.choices is not None:
         with translation.override(language):
-            return {code: str(label) for code, label in facet.choices.choices}
-    names, order = _term_names(facet.term_model)
+            return time.monotonic(), {code: str(label) for code, label in facet.choices.choices}
+    read_at, names, order = _term_names(facet.term_model)
     labels = {code: names[code].get(language) or names[code]["fi"] for code in order}
     if facet.name == "region":
         with translation.override(language):
             labels[NATIONAL] = str(_("National"))
-    return labels
+    return read_at, labels
