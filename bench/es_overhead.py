@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))  # ahead of bench/, whose search.py would hide the
 LAYERS = ("bare", "backend", "service", "view", "django", "gunicorn", "floor")
 RATIO_GOAL = 1.2  # issue #16: KB over a bare Elasticsearch request with the same aggregations
 SOCKET_WAITS = ("recv_into", "sendall", "recv", "send")
+MEASURED_CODE = ("kb", "search", "practices", "home", "bench", ":!bench/results-*")  # results are not code
 
 
 def main():
@@ -87,7 +88,7 @@ def main():
     finally:
         harness.stop_server(server)
     report.update(commit=harness.git("rev-parse", "--short", "HEAD"),
-                  dirty=bool(harness.git("status", "--porcelain", "--", "kb", "search", "practices", "home", "bench")),
+                  dirty=bool(harness.git("status", "--porcelain", "--", *MEASURED_CODE)),
                   machine=harness.machine(), database=connection.vendor,
                   practices=SearchDocument.objects.filter(locale="fi").count())
     name = BENCH / f"results-es-overhead-{report['practices']}{'-' + args.suffix if args.suffix else ''}"
