@@ -7,16 +7,21 @@
 On the database DATABASE_URL names (prepared with the demo and N synthetic practices, as bench/measure.py
 does, when it has no practices yet; its Elasticsearch indexes rebuilt from the database index), with the
 production settings, bench/scale.py's four API queries each go through every layer of a search in turn,
-round by round, so every layer meets the same moment of a shared machine:
-  bare        KB's request body (``ElasticsearchBackend.search_body``) sent with KB's client: the round
-              trip, and Elasticsearch's own ``took``;
+round by round in a shuffled order (the work a request leaves behind, a log line, a worker's
+after-response work, falls on whichever layer comes next), so every layer meets the same moment of a
+shared machine:
+  bare        KB's request body (``ElasticsearchBackend.search_body``), encoded once, posted over a
+              kept-alive connection (bench/scale.py's bare request): the round trip, and
+              Elasticsearch's own ``took``;
+  client      the same body through the Elasticsearch client KB uses (encoding, transport);
   backend     ``ElasticsearchBackend.search``: the same request, the response made into KB's result;
   service     ``search.service.search``: + reading the query (interpretation, analysis), the live check
               of the page of hits and the labels token (database), snippets, facet buckets;
   view        the API view called directly: + the parameters checked, the JSON built and encoded;
   django      Django's whole handler with every middleware (the test client's WSGI request);
-  gunicorn    the same request over HTTP to gunicorn (one worker, gthread, a kept-alive connection):
-              what bench/scale.py measures as KB;
+  gunicorn    the same request over HTTP to gunicorn (--workers, 4 threads each, gthread, as
+              bench/scale.py runs it; a kept-alive connection to each worker, in turn): what
+              bench/scale.py measures as KB;
   floor       GET /healthz over the same connection: the HTTP stack's own cost, no search.
 Each layer's p50 minus the one below it is what that layer adds. Then a profile (cProfile) of the
 django layer, the functions with the most time of their own, the socket waits for Elasticsearch left out.
@@ -28,6 +33,7 @@ import cProfile
 import json
 import os
 import pstats
+import random
 import sys
 import tempfile
 import time
@@ -38,11 +44,11 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import load as harness  # noqa: E402  (bench/load.py: server, machine, percentiles)
-from scale import QUERIES, Connection  # noqa: E402
+from scale import QUERIES, BareElasticsearch, pin_workers  # noqa: E402
 
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose search.py would hide the search app
 
-LAYERS = ("bare", "backend", "service", "view", "django", "gunicorn", "floor")
+LAYERS = ("bare", "client", "backend", "service", "view", "django", "gunicorn", "floor")
 RATIO_GOAL = 1.2  # issue #16: KB over a bare Elasticsearch request with the same aggregations
 SOCKET_WAITS = ("recv_into", "sendall", "recv", "send")
 MEASURED_CODE = ("kb", "search", "practices", "home", "bench", ":!bench/results-*")  # results are not code
@@ -53,6 +59,7 @@ def main():
     parser.add_argument("--practices", type=int, default=10_000, help="synthetic practices, when the database has none")
     parser.add_argument("--repeat", type=int, default=60, help="rounds of every layer per query")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
     parser.add_argument("--suffix", default="", help="added to the results' file names, e.g. before")
     args = parser.parse_args()
     if not os.environ.get("ELASTICSEARCH_URL"):
@@ -80,21 +87,33 @@ def main():
         rebuild_engine()
     harness.manage(ROOT, env, "collectstatic", "--noinput", "-v0")
     port, logfile = harness.free_port(), tmp / "gunicorn.log"
-    server_args = argparse.Namespace(workers=1, threads=4)
-    server, _command = harness.start_server(ROOT, env, port, server_args, logfile, extra=("--keep-alive", "75"))
+    server_args = argparse.Namespace(workers=args.workers, threads=4)
+    server, _command = harness.start_server(ROOT, env, port, server_args, logfile, app="scale:application_with_probes()",
+                                            extra=("--pythonpath", str(BENCH), "--keep-alive", "75"))
     try:
         harness.wait_until_serving(server, port, logfile, deadline_s=600)
-        report = measure(args, Connection(port, args.timeout))
+        report = measure(args, RoundRobin(pin_workers(port, args.workers, args.timeout).values()))
     finally:
         harness.stop_server(server)
     report.update(commit=harness.git("rev-parse", "--short", "HEAD"),
                   dirty=bool(harness.git("status", "--porcelain", "--", *MEASURED_CODE)),
-                  machine=harness.machine(), database=connection.vendor,
+                  machine=harness.machine(), database=connection.vendor, workers=args.workers,
                   practices=SearchDocument.objects.filter(locale="fi").count())
     name = BENCH / f"results-es-overhead-{report['practices']}{'-' + args.suffix if args.suffix else ''}"
     name.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")  # with every sample
     name.with_suffix(".md").write_text(markdown(report))
     print(markdown(report))
+
+
+class RoundRobin:
+    """Kept-alive connections to every worker, one request each in turn."""
+
+    def __init__(self, connections):
+        self.connections, self.turn = list(connections), 0
+
+    def get(self, path):
+        self.turn += 1
+        return self.connections[self.turn % len(self.connections)].get(path)
 
 
 def measure(args, http) -> dict:
@@ -104,16 +123,17 @@ def measure(args, http) -> dict:
 
     backend = ElasticsearchBackend.from_settings()
     client, factory = Client(HTTP_HOST=harness.HOST), RequestFactory(HTTP_HOST=harness.HOST)
-    layers = {}
+    layers, rng = {}, random.Random(16)
     for key, _label, query_string in QUERIES:
-        took, calls = layer_calls(query_string, backend, client, factory, http)
+        took, calls = layer_calls(key, query_string, backend, client, factory, http)
         for call in calls.values():  # warm-up: connections, caches, the lexicons
             call(), call()
         took.clear()
         times = {layer: [] for layer in LAYERS}
         load_before = harness.load_average()
         for _round in range(args.repeat):
-            for layer, call in calls.items():
+            for layer in rng.sample(LAYERS, len(LAYERS)):
+                call = calls[layer]
                 started = time.perf_counter()
                 call()
                 times[layer].append((time.perf_counter() - started) * 1000)
@@ -124,7 +144,7 @@ def measure(args, http) -> dict:
     return {"layers": layers, "profile": profile(client, args.repeat), "repeat": args.repeat}
 
 
-def layer_calls(query_string, backend, client, factory, http):
+def layer_calls(key, query_string, backend, client, factory, http):
     """(the list ``took`` values go to, {layer: a call that sends the query through it})."""
     from django.http import QueryDict
 
@@ -138,10 +158,11 @@ def layer_calls(query_string, backend, client, factory, http):
     effective, _added = widen(interpreted)
     parsed = parse_query(interpreted.locale, interpreted.text, interpreted.operator)
     body, index = backend.search_body(effective, parsed), backend.alias(effective.locale)
+    raw = BareElasticsearch(os.environ["ELASTICSEARCH_URL"], {key: {"index": index, "body": body}}, 60)
     took = []
 
     def bare():
-        took.append(backend.client.search(index=index, body=body)["took"])
+        took.append(raw.send(key)[1])
 
     def over_http(target):
         sample = http.get(target)
@@ -150,6 +171,7 @@ def layer_calls(query_string, backend, client, factory, http):
 
     return took, {
         "bare": bare,
+        "client": lambda: backend.client.search(index=index, body=body),
         "backend": lambda: backend.search(effective, parsed),
         "service": lambda: service.search(request),
         "view": lambda: views.search_api(factory.get(path)),
@@ -192,10 +214,12 @@ def markdown(report) -> str:
     lines = [f"# KB over a bare Elasticsearch request, layer by layer ({report['practices']:,} Finnish practices)", "",
              f"Commit {report['commit']}{' with uncommitted changes' if report['dirty'] else ''}; "
              f"{report['machine']['nproc']} cores ({report['machine']['cpu']}), Python {report['machine']['python']}; "
-             f"{report['database']} database, one Elasticsearch node on the same machine; written by "
-             f"bench/es_overhead.py. {report['repeat']} rounds per query, every layer once per round in turn; ms.", "",
-             "| query | ES took | bare | backend | service | view | django | gunicorn | floor (/healthz) "
-             "| gunicorn / bare | load avg |", "|---|" + "--:|" * 10 + "---|"]
+             f"{report['database']} database, gunicorn with {report['workers']} workers × 4 threads, one Elasticsearch "
+             "node on the same machine; written by "
+             f"bench/es_overhead.py. {report['repeat']} rounds per query, every layer once per round, in a shuffled "
+             "order; ms.", "",
+             "| query | ES took | bare | client | backend | service | view | django | gunicorn | floor (/healthz) "
+             "| gunicorn / bare | load avg |", "|---|" + "--:|" * 11 + "---|"]
     for key in [*labels, "all"]:
         row = layers[key]
         cells = [f"{row[layer]['p50']} / {row[layer]['p95']}" for layer in ("took", *LAYERS)]
