@@ -5,7 +5,8 @@ import itertools
 import pytest
 
 from practices.models import PracticePage
-from search.facets import FACETS, facet_values
+from search import facets
+from search.facets import FACETS, FACETS_BY_NAME, facet_values, value_labels
 
 from .search_helpers import counts, run
 
@@ -85,6 +86,28 @@ def test_labels_follow_the_language():
     assert {b.label for b in run("fi").facets["region"]} >= {"Uusimaa", "Ahvenanmaa"}
     assert {b.label for b in run("sv").facets["region"]} >= {"Nyland", "Åland"}
     assert {b.label for b in run("en").facets["theme"]} >= {"Language learning"}
+
+
+def test_buckets_with_equal_counts_keep_the_labels_order():
+    for facet_name, buckets in run("fi").facets.items():
+        order = list(value_labels(FACETS_BY_NAME[facet_name], "fi"))
+        keys = [(-bucket.count, order.index(bucket.value)) for bucket in buckets]
+        assert keys == sorted(keys), facet_name
+
+
+def test_labels_are_kept_for_a_while_then_read_again(monkeypatch):
+    """Other processes' renames arrive through the labels token; without one, after the time limit."""
+    from django.db import connection
+
+    theme = FACETS_BY_NAME["theme"]
+    first = value_labels(theme, "fi")
+    assert value_labels(theme, "fi") is first  # kept: not rebuilt for every facet of every search
+    with connection.cursor() as cursor:  # another process renames a theme; no token is read here
+        cursor.execute("UPDATE practices_theme SET name_fi = %s WHERE code = %s", ["Liikunta ja pelit", "sport"])
+    assert value_labels(theme, "fi")["sport"] != "Liikunta ja pelit"
+    later = facets.time.monotonic() + facets._LABEL_TTL + 1
+    monkeypatch.setattr(facets.time, "monotonic", lambda: later)
+    assert value_labels(theme, "fi")["sport"] == "Liikunta ja pelit"
 
 
 def test_empty_result_knows_which_filter_to_remove():
