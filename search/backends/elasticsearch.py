@@ -84,7 +84,7 @@ def _date(value):
     return datetime.fromisoformat(value) if value else None
 
 
-def hit_document(source: dict, locale: str) -> StoredHit:
+def stored_hit(source: dict, locale: str) -> StoredHit:
     """What a hit shows, from a hit's _source."""
     return StoredHit(
         pk=source["document_id"], page_id=source["page_id"], url=source["url"],
@@ -220,7 +220,7 @@ class ElasticsearchBackend:
         totals_without = {facet: aggregations[facet]["doc_count"] for facet in request.selections}
         hits = response["hits"]["hits"]
         if all("document_id" in hit.get("_source", {}) for hit in hits):
-            documents = [hit_document(hit["_source"], request.locale) for hit in hits]
+            documents = [stored_hit(hit["_source"], request.locale) for hit in hits]
             ids = [document.pk for document in documents]
         else:  # an index written before the hit fields were stored: `manage.py reindex` adds them
             documents, keys = None, [hit["_id"] for hit in hits]
