@@ -32,7 +32,7 @@ from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisation
 from .analysis import AnalysedText, analyse_text, surface_words
 from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
-from .models import SearchDocument, SearchFacetValue, SearchWord
+from .models import SearchDocument, SearchFacetValue, SearchText, SearchWord
 from .typos import vocabulary_words
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -217,7 +217,7 @@ def build_document(page, locale: str, region_urls: dict, memo: BuildMemo | None 
 
 
 FINGERPRINTED = [field.attname for field in SearchDocument._meta.concrete_fields
-                 if field.attname not in {"id", "version", "vector", "fingerprint"}]
+                 if field.attname not in {"id", "version", "fingerprint"}]
 
 
 def fingerprint(document) -> str:
@@ -344,18 +344,10 @@ def _write_documents(documents: list, version: int) -> Counter:
     columns = [field.column for field in DOCUMENT_COLUMNS]
     rows = [[field.get_db_prep_save(getattr(document, field.attname), connection) for field in DOCUMENT_COLUMNS]
             for document in documents]
-    marks = ["%s"] * len(columns)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        # The vector computed in the INSERT: an UPDATE afterwards wrote every row twice, with an entry in
-        # each of its indexes (the GIN index on the vector rules out an update in place).
-        columns.append("vector")
-        marks.append(VECTOR)
-        for row, document in zip(rows, documents, strict=True):
-            row += [document.title_terms, document.summary_terms, document.body_terms,
-                    f"{document.meta_terms} {document.extra_terms}"]
-    _insert_rows(SearchDocument, columns, rows, marks)
-    if not postgres:
+    _insert_rows(SearchDocument, columns, rows)
+    if connection.vendor == "postgresql":
+        _insert_text(documents)
+    else:
         _insert_fts(documents)
     _insert_rows(SearchFacetValue, ("document_id", "locale", "facet", "value"),
                  [(document.pk, document.locale, name, code)
@@ -363,7 +355,7 @@ def _write_documents(documents: list, version: int) -> Counter:
     return word_counts((document.locale, document.vocabulary) for document in documents)
 
 
-DOCUMENT_COLUMNS = [field for field in SearchDocument._meta.concrete_fields if field.attname != "vector"]
+DOCUMENT_COLUMNS = SearchDocument._meta.concrete_fields
 # PostgreSQL's full-text vector of a document, from its analysed terms (title, summary, body, then the
 # meta and extra terms), weighted A to D for ranking.
 VECTOR = ("setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
@@ -440,6 +432,14 @@ def _insert_rows(model, columns, rows: list, marks=None):
                            [value for row in part for value in row])
 
 
+def _insert_text(documents):
+    """PostgreSQL: the documents' SearchText rows, the vector computed in the INSERT."""
+    _insert_rows(SearchText, ("id", "locale", "last_published_at", "surface_terms", "vector"),
+                 [(d.pk, d.locale, d.last_published_at, d.surface_terms, d.title_terms, d.summary_terms,
+                   d.body_terms, f"{d.meta_terms} {d.extra_terms}") for d in documents],
+                 ["%s", "%s", "%s", "%s", VECTOR])
+
+
 def _insert_fts(documents):
     """SQLite: the documents' rows of the FTS5 table (their rowid is the document's id)."""
     with connection.cursor() as cursor:
@@ -462,9 +462,11 @@ def _delete_documents(documents) -> Counter:
                            f" SELECT id, locale, (SELECT version FROM {STATE} WHERE id = 1)"
                            f" FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
-            cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
-            if connection.vendor == "sqlite":
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DELETE FROM kb_search_searchtext WHERE id IN ({marks})", chunk)
+            else:
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
+            cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
     return word_counts(((locale, vocabulary) for _pk, locale, vocabulary in rows), sign=-1)
 
 
@@ -484,7 +486,7 @@ def documents_deleted(documents):
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {REMOVALS} (document_id, locale, version) VALUES (%s, %s, %s)",
                            [(document.pk, document.locale, version) for document in documents])
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite":  # PostgreSQL's SearchText rows go with the documents' cascade
             cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(document.pk,) for document in documents])
 
 

@@ -4,7 +4,7 @@ One ``SearchDocument`` per (practice, locale it is searchable in): a live practi
 language, plus a *fallback* document in every other language the practice is not translated
 into, so untranslated practices stay findable there (marked with their content language).
 Facet values live in ``SearchFacetValue`` rows, the full-text terms in SQLite's FTS5 table
-``search_fts`` or PostgreSQL's ``vector`` column. Elasticsearch, when configured, gets the same
+``search_fts`` or PostgreSQL's ``SearchText`` rows. Elasticsearch, when configured, gets the same
 documents. ``IndexChange`` is the change log (a transactional outbox) that keeps both up to date:
 see search/changelog.py.
 """
@@ -37,7 +37,6 @@ class SearchDocument(models.Model):
     extra_terms = models.TextField()  # other readings and compound parts
     surface_terms = models.TextField(default="")  # the title's and summary's words as written (ranking)
     adoption_count = models.IntegerField(default=0)  # approved adoptions of the practice ("most adopted")
-    vector = SearchVectorField(null=True)  # PostgreSQL only; NULL on SQLite
     # The index version this document was written under (SearchIndexState.version): Elasticsearch
     # stores it as an external version, so an older write can never replace a newer one there.
     version = models.BigIntegerField(default=0)
@@ -55,11 +54,32 @@ class SearchDocument(models.Model):
             models.Index(fields=["locale", "title_sort"]),
             models.Index(fields=["locale", "version"], name="search_document_written"),
             models.Index(fields=["translation_key"], name="search_document_group"),  # a group's documents
-            GinIndex(fields=["vector"], name="search_document_vector"),
         ]
 
     def __str__(self):
         return f"{self.title} [{self.locale}]"
+
+
+class SearchText(models.Model):
+    """PostgreSQL: what matching and ranking read of a document, in a narrow row of its own (SQLite's
+    counterpart is the FTS5 table ``search_fts``; this table stays empty there). A text search reads
+    every match's row: in the document's wide row (its text, five term columns, its words) that took
+    about ten buffer reads per match, here about one per page of matches."""
+
+    # Column "id", as the document's: the ranking SQL is the same over either table.
+    document = models.OneToOneField(SearchDocument, on_delete=models.CASCADE, primary_key=True, db_column="id",
+                                    related_name="+")
+    locale = models.CharField(max_length=8)
+    last_published_at = models.DateTimeField(null=True)  # the newest first among equals
+    surface_terms = models.TextField()  # the exact-words bonus
+    vector = SearchVectorField()  # title A, summary B, body C, labels and other readings D
+
+    class Meta:
+        indexes = [GinIndex(fields=["vector"], name="search_text_vector"),
+                   models.Index(fields=["locale"], name="search_text_locale")]
+
+    def __str__(self):
+        return f"text of document {self.pk} [{self.locale}]"
 
 
 class SearchFacetValue(models.Model):

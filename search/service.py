@@ -29,7 +29,7 @@ from .models import SearchDocument
 from .query import ParsedQuery, SearchRequest, parse_query
 from .typos import corrected_text, corrections
 
-# What a hit shows: the analysed terms and the vector stay in the database.
+# What a hit shows: the analysed terms stay in the database.
 HIT_FIELDS = ("page_id", "url", "title", "summary", "body_text", "language", "is_fallback", "facets",
               "first_published_at", "last_published_at", "adoption_count")
 

@@ -19,7 +19,7 @@ from practices.translation import translate_page
 from search import indexing
 from search.analysis import KEEP_MARKS, fold
 from search.facets import with_adoption_counts
-from search.models import SearchDocument, SearchFacetValue, SearchWord
+from search.models import SearchDocument, SearchFacetValue, SearchText, SearchWord
 
 from .factories import make_practice
 
@@ -30,9 +30,6 @@ DOCUMENT_FIELDS = [field.attname for field in SearchDocument._meta.fields if fie
 def snapshot() -> dict:
     """Everything the index holds, keyed by (page, locale) rather than by row ids."""
     documents = {(row["page_id"], row["locale"]): row for row in SearchDocument.objects.values(*DOCUMENT_FIELDS)}
-    if connection.vendor == "postgresql":
-        for row in documents.values():
-            row["vector"] = str(row["vector"])
     facets = sorted(SearchFacetValue.objects.values_list("document__page_id", "document__locale", "locale", "facet",
                                                          "value"))
     words = sorted(SearchWord.objects.values_list("locale", "word", "documents"))
@@ -44,6 +41,12 @@ def snapshot() -> dict:
             fulltext = sorted(cursor.fetchall())
             cursor.execute("SELECT COUNT(*) FROM search_fts")
             assert cursor.fetchone()[0] == len(fulltext)  # no row without its document
+    else:
+        fulltext = sorted((row["document__page_id"], row["document__locale"], row["locale"], row["last_published_at"],
+                           row["surface_terms"], str(row["vector"]))
+                          for row in SearchText.objects.values("document__page_id", "document__locale", "locale",
+                                                               "last_published_at", "surface_terms", "vector"))
+        assert SearchDocument.objects.count() == len(fulltext)  # every document has its row
     return {"documents": documents, "facets": facets, "words": words, "fulltext": fulltext}
 
 
@@ -71,12 +74,13 @@ def write_fulltext(document):
                            [document.pk, document.title_terms, document.summary_terms, document.body_terms,
                             document.meta_terms, document.extra_terms])
         else:
-            cursor.execute("UPDATE kb_search_searchdocument SET vector ="
+            cursor.execute("INSERT INTO kb_search_searchtext (id, locale, last_published_at, surface_terms, vector)"
+                           " SELECT id, locale, last_published_at, surface_terms,"
                            " setweight(to_tsvector('simple', title_terms), 'A')"
                            " || setweight(to_tsvector('simple', summary_terms), 'B')"
                            " || setweight(to_tsvector('simple', body_terms), 'C')"
-                           " || setweight(to_tsvector('simple', meta_terms || ' ' || extra_terms), 'D') WHERE id = %s",
-                           [document.pk])
+                           " || setweight(to_tsvector('simple', meta_terms || ' ' || extra_terms), 'D')"
+                           " FROM kb_search_searchdocument WHERE id = %s", [document.pk])
 
 
 def reference_load(key):

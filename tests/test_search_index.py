@@ -53,9 +53,9 @@ def test_unpublish_and_delete_remove_from_the_index(uusimaa):
     assert run(q="rumpukerho").total == 0
     assert not SearchDocument.objects.filter(title="Rumpukerho").exists()
     with connection.cursor() as cursor:  # no orphaned full-text rows either
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT COUNT(*) FROM search_fts WHERE rowid NOT IN (SELECT id FROM kb_search_searchdocument)")
-            assert cursor.fetchone()[0] == 0
+        table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {key} NOT IN (SELECT id FROM kb_search_searchdocument)")
+        assert cursor.fetchone()[0] == 0
 
 
 def test_move_updates_urls(uusimaa, pirkanmaa):

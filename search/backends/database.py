@@ -133,7 +133,8 @@ class DatabaseBackend:
             cursor.execute(f"SELECT d.id FROM search_fts JOIN {DOCUMENTS} d ON d.id = search_fts.rowid"
                            f" WHERE search_fts MATCH %s AND d.locale = %s{order}", params)
         else:
-            cursor.execute(f"SELECT d.id FROM {DOCUMENTS} d, to_tsquery('simple', %s) AS q(query)"
+            # The narrow SearchText rows (same column names): the documents' own rows are wide.
+            cursor.execute("SELECT d.id FROM kb_search_searchtext d, to_tsquery('simple', %s) AS q(query)"
                            f" WHERE d.vector @@ q.query AND d.locale = %s{order}", params)
         return [row[0] for row in cursor.fetchall()]
 

@@ -326,9 +326,9 @@ class ElasticsearchBackend:
         return "; ".join(report)
 
     def _copy(self, locale: str, name: str, progress, alive) -> int:
-        # Not the columns Elasticsearch never gets (the PostgreSQL vector, the words, the fingerprint).
+        # Not the columns Elasticsearch never gets (the words, the fingerprint).
         documents = (SearchDocument.objects.filter(locale=locale).order_by("id")
-                     .defer("vector", "vocabulary", "fingerprint"))
+                     .defer("vocabulary", "fingerprint"))
         total, sent = documents.count(), 0
         actions = ({"_index": name, "_id": str(d.translation_key), "_source": document_source(d),
                     "version": d.version, "version_type": VERSIONED} for d in documents.iterator(chunk_size=1000))
