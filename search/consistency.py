@@ -1,10 +1,14 @@
-"""Are the indexes right? The live practices in the database against the database index, the
-vocabulary's counts against the documents' words, and the database index against every
+"""Are the indexes right? The live practices in the database against the database index, its
+full-text rows against its documents, the vocabulary's counts against the documents' words, and
+the database index against every
 Elasticsearch index: ids, live status, versions, titles, URLs, facets. ``manage.py check_index``
 reports the differences; ``--repair`` logs a change for every group concerned and applies the log
 (search.changelog), and counts the vocabulary again."""
 
 from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from . import changelog, indexing
 from .facets import adoption_count, facet_values, with_adoption_counts
@@ -54,6 +58,7 @@ def differences(engine=None) -> list[Difference]:
         found += _compare("database", key, locale, want, stored.get((key, locale)))
     found += [Difference("database", key, locale, "not live, still indexed")
               for key, locale in stored.keys() - expected.keys()]
+    found += _fulltext_differences()
     found += _vocabulary_differences()
     if engine is not None:
         for locale in indexing.LANGUAGE_CODES:
@@ -71,6 +76,15 @@ def differences(engine=None) -> list[Difference]:
             found += [Difference("elasticsearch", key, locale, "missing")
                       for key, document_locale in stored if document_locale == locale and key not in seen]
     return found
+
+
+def _fulltext_differences() -> list[Difference]:
+    """Documents that text search cannot find: no full-text row (SQLite's search_fts, PostgreSQL's
+    SearchText)."""
+    table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
+    without = SearchDocument.objects.exclude(pk__in=RawSQL(f"SELECT {key} FROM {table}", []))
+    return [Difference("database", key, locale, "no full-text row")
+            for key, locale in without.values_list("translation_key", "locale")]
 
 
 def _vocabulary_differences() -> list[Difference]:

@@ -142,6 +142,24 @@ def test_check_index_reports_and_repairs_differences(uusimaa):
     assert out.getvalue().strip().endswith("0 differences")
 
 
+def test_check_index_repairs_a_document_without_its_full_text_row(uusimaa):
+    page = make_practice(uusimaa, title="Tekstiriviton kerho")
+    document = SearchDocument.objects.get(page=page, locale="fi")
+    with connection.cursor() as cursor:
+        table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
+        cursor.execute(f"DELETE FROM {table} WHERE {key} = %s", [document.pk])
+    assert run(q="tekstiriviton").total == 0
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("check_index", stdout=out)
+    assert f"database [fi] {page.translation_key}: no full-text row" in out.getvalue()
+    assert out.getvalue().strip().endswith("1 differences")
+    out = io.StringIO()
+    call_command("check_index", "--repair", stdout=out)
+    assert out.getvalue().strip().endswith("0 differences")
+    assert titles(run(q="tekstiriviton")) == {"Tekstiriviton kerho"}
+
+
 def test_check_index_recounts_a_miscounted_vocabulary(uusimaa):
     make_practice(uusimaa, title="Laskukerho")
     SearchWord.objects.filter(locale="fi", word="laskukerho").update(documents=5)
