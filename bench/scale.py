@@ -836,8 +836,10 @@ def main():
                 "dirty_files": harness.git("status", "--porcelain", "--", "kb", "search", "practices", "home",
                                            "bench").splitlines(),
                 "fingerprint": harness.code_fingerprint(ROOT)}
-        log(f"{args.backend}: preparing {args.practices:,} synthetic practices (migrate, load_demo"
-            + (", VACUUM ANALYZE" if args.backend != "sqlite" else "") + (", Elasticsearch indexes" if es else "") + ", collectstatic)")
+        steps = ([] if args.existing_data else ["migrate", "load_demo"] + (["VACUUM ANALYZE"] if args.backend != "sqlite" else []))
+        steps += (["Elasticsearch indexes"] if es else []) + ["collectstatic"]
+        log(f"{args.backend}: preparing " + ("the existing data" if args.existing_data
+                                             else f"{args.practices:,} synthetic practices") + f" ({', '.join(steps)})")
         prepare_started = time.perf_counter()
         if not args.existing_data:
             harness.manage(ROOT, env, "migrate", "--noinput", "-v0")
