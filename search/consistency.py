@@ -7,7 +7,6 @@ reports the differences; ``--repair`` logs a change for every group concerned an
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from . import changelog, indexing
@@ -81,8 +80,8 @@ def differences(engine=None) -> list[Difference]:
 def _fulltext_differences() -> list[Difference]:
     """Documents that text search cannot find: no full-text row (SQLite's search_fts, PostgreSQL's
     SearchText)."""
-    table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
-    without = SearchDocument.objects.exclude(pk__in=RawSQL(f"SELECT {key} FROM {table}", []))
+    table, column = indexing.fulltext_table()
+    without = SearchDocument.objects.exclude(pk__in=RawSQL(f"SELECT {column} FROM {table}", []))
     return [Difference("database", key, locale, "no full-text row")
             for key, locale in without.values_list("translation_key", "locale")]
 

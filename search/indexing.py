@@ -30,7 +30,7 @@ from practices.models import PracticePage
 from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisations, prefetch_terms
 
 from .analysis import AnalysedText, analyse_text, surface_words
-from .backends.facet_matrix import REMOVALS, STATE, VERSIONS
+from .backends.facet_matrix import REMOVALS, STATE, TEXTS, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
 from .models import SearchDocument, SearchFacetValue, SearchText, SearchWord
 from .typos import vocabulary_words
@@ -440,6 +440,11 @@ def _insert_text(documents):
                  ["%s", "%s", "%s", "%s", VECTOR])
 
 
+def fulltext_table() -> tuple[str, str]:
+    """The table of the documents' full-text rows and its column of the document's id."""
+    return ("search_fts", "rowid") if connection.vendor == "sqlite" else (TEXTS, "id")
+
+
 def _insert_fts(documents):
     """SQLite: the documents' rows of the FTS5 table (their rowid is the document's id)."""
     with connection.cursor() as cursor:
@@ -462,10 +467,8 @@ def _delete_documents(documents) -> Counter:
                            f" SELECT id, locale, (SELECT version FROM {STATE} WHERE id = 1)"
                            f" FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DELETE FROM kb_search_searchtext WHERE id IN ({marks})", chunk)
-            else:
-                cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
+            table, key = fulltext_table()
+            cursor.execute(f"DELETE FROM {table} WHERE {key} IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
     return word_counts(((locale, vocabulary) for _pk, locale, vocabulary in rows), sign=-1)
 

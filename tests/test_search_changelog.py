@@ -146,7 +146,7 @@ def test_check_index_repairs_a_document_without_its_full_text_row(uusimaa):
     page = make_practice(uusimaa, title="Tekstiriviton kerho")
     document = SearchDocument.objects.get(page=page, locale="fi")
     with connection.cursor() as cursor:
-        table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
+        table, key = indexing.fulltext_table()
         cursor.execute(f"DELETE FROM {table} WHERE {key} = %s", [document.pk])
     assert run(q="tekstiriviton").total == 0
     out = io.StringIO()

@@ -11,6 +11,7 @@ from wagtail.models import Locale
 
 from practices.models import PracticePage, Theme
 from practices.translation import translate_page
+from search.indexing import fulltext_table
 from search.models import SearchDocument
 
 from .factories import make_practice
@@ -53,7 +54,7 @@ def test_unpublish_and_delete_remove_from_the_index(uusimaa):
     assert run(q="rumpukerho").total == 0
     assert not SearchDocument.objects.filter(title="Rumpukerho").exists()
     with connection.cursor() as cursor:  # no orphaned full-text rows either
-        table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("kb_search_searchtext", "id")
+        table, key = fulltext_table()
         cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {key} NOT IN (SELECT id FROM kb_search_searchdocument)")
         assert cursor.fetchone()[0] == 0
 

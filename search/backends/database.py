@@ -14,7 +14,7 @@ from django.db import connection
 from ..facets import FACETS, sync_labels
 from ..query import ParsedQuery, SearchRequest
 from .base import RawResult
-from .facet_matrix import DOCUMENTS, matrix_for
+from .facet_matrix import DOCUMENTS, TEXTS, matrix_for
 
 # Field weights: title > summary (with the plain-language summary) > body > organisations, places and
 # taxonomy labels > other readings and compound parts. PostgreSQL's vector has four weights: A title,
@@ -134,7 +134,7 @@ class DatabaseBackend:
                            f" WHERE search_fts MATCH %s AND d.locale = %s{order}", params)
         else:
             # The narrow SearchText rows (same column names): the documents' own rows are wide.
-            cursor.execute("SELECT d.id FROM kb_search_searchtext d, to_tsquery('simple', %s) AS q(query)"
+            cursor.execute(f"SELECT d.id FROM {TEXTS} d, to_tsquery('simple', %s) AS q(query)"
                            f" WHERE d.vector @@ q.query AND d.locale = %s{order}", params)
         return [row[0] for row in cursor.fetchall()]
 

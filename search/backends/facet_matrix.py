@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 DOCUMENTS = "kb_search_searchdocument"
+TEXTS = "kb_search_searchtext"  # PostgreSQL's full-text rows (SearchText)
 FACET_VALUES = "kb_search_searchfacetvalue"
 STATE = "kb_search_searchindexstate"
 REMOVALS = "kb_search_searchdocumentremoval"
