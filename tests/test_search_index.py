@@ -117,3 +117,22 @@ def test_the_how_it_works_sections_are_searchable(uusimaa):
     model = json.dumps([{"type": "paragraph", "value": "<p>Ohjaajat käyttävät kuvakortteja.</p>"}])
     practice = make_practice(uusimaa, title="Keskustelukerho", model=model)
     assert practice.title in titles(run(q="kuvakortteja"))
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "title"])
+def test_a_text_search_starts_from_the_full_text_index_in_every_order(uusimaa, sort):
+    """SQLite: the text statement's plan reads the FTS5 matches first and looks each document up by id.
+    Sorted by date or title, its planner took the documents of the locale first and ran the MATCH once
+    for each of them: 2 s a search at 10,000 practices."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner; PostgreSQL matches through the GIN index of its own table")
+    for title in ("Kanteleklubi Kallio", "Kanteleklubi Kontula", "Perhekerho"):
+        make_practice(uusimaa, title=title)
+    with CaptureQueriesContext(connection) as queries:
+        assert titles(run(q="kanteleklubi", sort=sort)) == {"Kanteleklubi Kallio", "Kanteleklubi Kontula"}
+    (statement,) = [query["sql"] for query in queries if "MATCH" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + statement)
+        steps = [row[3] for row in cursor.fetchall()]
+    assert steps[0].startswith("SCAN search_fts VIRTUAL TABLE"), steps
+    assert "SEARCH d USING INTEGER PRIMARY KEY (rowid=?)" in steps, steps

@@ -130,7 +130,10 @@ class DatabaseBackend:
             # bm25 is lower for better matches, ts_rank higher
             order = f" ORDER BY {whole_words}{score}{'' if sqlite else ' DESC'}, d.last_published_at DESC, d.id"
         if sqlite:
-            cursor.execute(f"SELECT d.id FROM search_fts JOIN {DOCUMENTS} d ON d.id = search_fts.rowid"
+            # CROSS JOIN keeps the full-text match as the outer loop: without an ORDER BY (a text search
+            # sorted by date or title) SQLite's planner otherwise walks every document of the locale and
+            # runs the MATCH once per document (2 s instead of 6 ms at 10,000 practices).
+            cursor.execute(f"SELECT d.id FROM search_fts CROSS JOIN {DOCUMENTS} d ON d.id = search_fts.rowid"
                            f" WHERE search_fts MATCH %s AND d.locale = %s{order}", params)
         else:
             # The narrow SearchText rows (same column names): the documents' own rows are wide.
