@@ -14,6 +14,10 @@ skipped), and a first index build that is not timed, so every timed run replaces
   - with Elasticsearch, its part (search.changelog.rebuild_engine: new indexes, copy, alias swap).
 --baseline REV measures a `git archive` of REV too, before the tree measured, in the same run on the
 same data (generated again in its own database): before and after side by side. --rev REV measures REV instead of the working tree.
+--existing-data times one full reindex of the PostgreSQL database DATABASE_URL names as it is (e.g. the
+100,000 practices bench/scale.py generated, whose generation takes most of half an hour), with the working
+tree's code, under scripts/with-elasticsearch.sh for the elasticsearch backend; nothing is generated, and
+the database must hold at least --practices live Finnish practices.
 Results: bench/results-reindex.md and .json (written here, never by hand), with the commit, the
 machine, its load average and the code measured.
 """
@@ -53,6 +57,12 @@ load_demo()
 with mock.patch.object(search.indexing, "rebuild_index", lambda **kwargs: 0):
     generate({practices}, translated_share=0.3, seed=1, out=sys.stderr)
 print(json.dumps({{"prepare_s": round(time.perf_counter() - started, 1)}}))
+"""
+
+COUNT_PRACTICES = """
+import json
+from practices.models import PracticePage
+print(json.dumps({"practices": PracticePage.objects.live().filter(locale__language_code="fi").count()}))
 """
 
 # One full reindex, timed; the tree's rebuild_index takes the chunk size in every version measured.
@@ -145,11 +155,19 @@ def child(args):
     engine = bool(os.environ.get("ELASTICSEARCH_URL"))
     report = {"backend": args.backend, "runs": []}
     for tree in trees:
-        source, env = Path(tree["path"]), tree_database(tree["label"])
-        log(f"{args.backend} {tree['label']}: preparing {args.practices:,} practices")
-        prepared = in_tree(source, PREPARE.format(practices=args.practices), env)
-        log(f"{args.backend} {tree['label']}: first index build (not timed)")
-        in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
+        source = Path(tree["path"])
+        if args.existing_data:  # the database as it is: its index already built, nothing generated
+            env, prepared = {}, {"prepare_s": None}
+            found = in_tree(source, COUNT_PRACTICES, env)["practices"]
+            if found < args.practices:
+                raise SystemExit(f"--existing-data: the database holds {found:,} live Finnish practices, "
+                                 f"not {args.practices:,}")
+        else:
+            env = tree_database(tree["label"])
+            log(f"{args.backend} {tree['label']}: preparing {args.practices:,} practices")
+            prepared = in_tree(source, PREPARE.format(practices=args.practices), env)
+            log(f"{args.backend} {tree['label']}: first index build (not timed)")
+            in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
         log(f"{args.backend} {tree['label']}: timed reindex")
         run = in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
         report["runs"].append({"label": tree["label"], "commit": tree["commit"], **prepared, **run})
@@ -160,13 +178,18 @@ def child(args):
 
 def run_backend(backend, args, trees, workdir):
     out = workdir / f"{backend}.json"
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "ELASTICSEARCH_URL"}}
-    env["ELASTICSEARCH_INDEX_PREFIX"] = f"kb_bench_reindex_{os.getpid()}"
+    wrappers = WRAPPERS[backend]
+    if args.existing_data:  # DATABASE_URL's server is already running: only Elasticsearch is started
+        env = {key: value for key, value in os.environ.items() if key != "ELASTICSEARCH_URL"}
+        wrappers = [wrapper for wrapper in wrappers if not wrapper.endswith("with-postgres.sh")]
+    else:
+        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "ELASTICSEARCH_URL"}}
+        env["ELASTICSEARCH_INDEX_PREFIX"] = f"kb_bench_reindex_{os.getpid()}"
     if backend == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    command = [*WRAPPERS[backend], sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend,
+    command = [*wrappers, sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend,
                "--practices", str(args.practices), "--chunk", str(args.chunk), "--trees", json.dumps(trees),
-               "--out", str(out)]
+               "--out", str(out)] + (["--existing-data"] if args.existing_data else [])
     started = time.perf_counter()
     status = subprocess.run(command, cwd=ROOT, env=env).returncode
     if status or not out.exists():
@@ -198,7 +221,9 @@ def markdown(report) -> str:
         f"Commit {report['commit'][:12]}{' (working tree with uncommitted changes)' if report['dirty'] else ''}; "
         f"machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}; "
         f"1-min load average {report['load_before_after'][0]} before, {report['load_before_after'][1]} after; "
-        f"whole run {report['elapsed_s'] / 60:.1f} min. Chunk: {args['chunk']} translation groups per transaction.",
+        f"whole run {report['elapsed_s'] / 60:.1f} min. Chunk: {args['chunk']} translation groups per transaction."
+        + (" Data: an existing PostgreSQL database (`--existing-data`), its index built before; nothing generated by "
+           "this run." if args.get("existing_data") else ""),
         "",
         "| backend | code | documents | database index s | documents/s | CPU s (reindex process) "
         "| documents per CPU s | Elasticsearch s | ES documents/s | load before → after |",
@@ -219,9 +244,10 @@ def markdown(report) -> str:
                 f"| {run['load_1min_before']} → {run['load_1min_after']} |")
     lines += [
         "",
-        "Each run is a new process rebuilding a full index of its own database (the same generated data, "
-        "indexed once before, untimed): "
-        "`rebuild_index` (a chunk of groups per transaction, deleting and writing documents, facet rows, "
+        "Each run is a new process rebuilding a full index of "
+        + ("the existing database: " if args.get("existing_data") else
+           "its own database (the same generated data, indexed once before, untimed): ")
+        + "`rebuild_index` (a chunk of groups per transaction, deleting and writing documents, facet rows, "
         "vocabulary counts and full-text rows), then with Elasticsearch `rebuild_engine` (new indexes per language, "
         "bulk copy from the database index, replay, alias swap). documents/s = documents / wall-clock seconds; "
         "documents per CPU s = documents / CPU seconds of the reindex process alone (PostgreSQL's and "
@@ -241,7 +267,11 @@ def markdown(report) -> str:
                      + (f"; Elasticsearch at this rate: {GOAL_ENGINE_PRACTICES[0]:,} practices "
                         f"(~{GOAL_ENGINE_PRACTICES[0] * documents_per_practice:,.0f} documents) in about "
                         f"{GOAL_ENGINE_PRACTICES[0] * documents_per_practice / rates(run)['engine_per_s'] / 60:.1f} min"
-                        if "engine_s" in run else "") + ".")
+                        if "engine_s" in run else "")
+                     + (f"; the whole reindex of {args['practices']:,} practices (database index, then Elasticsearch): "
+                        f"{(run['database_s'] + run['engine_s']) / 60:.1f} min, goal {GOAL_ENGINE_PRACTICES[1] // 60} min "
+                        f"{'met' if run['database_s'] + run['engine_s'] <= GOAL_ENGINE_PRACTICES[1] else 'NOT met'}"
+                        if "engine_s" in run and args["practices"] >= GOAL_ENGINE_PRACTICES[0] else "") + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -253,6 +283,8 @@ def main():
     parser.add_argument("--rev", help="measure this git revision instead of the working tree")
     parser.add_argument("--chunk", type=int, default=100, help="translation groups per transaction")
     parser.add_argument("--name", default="results-reindex", help="bench/<name>.md and .json")
+    parser.add_argument("--existing-data", action="store_true",
+                        help="time one reindex of the PostgreSQL database DATABASE_URL names, as it is")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", help=argparse.SUPPRESS)
     parser.add_argument("--trees", help=argparse.SUPPRESS)
@@ -263,6 +295,10 @@ def main():
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     if set(backends) - set(WRAPPERS):
         parser.error(f"unknown backends: {', '.join(sorted(set(backends) - set(WRAPPERS)))}")
+    if args.existing_data and (args.baseline or args.rev or "sqlite" in backends
+                               or not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))):
+        parser.error("--existing-data needs DATABASE_URL to name a PostgreSQL database, the postgres or "
+                     "elasticsearch backend only, and neither --baseline nor --rev")
 
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     head = git("rev-parse", "HEAD")
@@ -287,7 +323,7 @@ def main():
               "load_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
               "elapsed_s": round(time.perf_counter() - started, 1),
               "arguments": {"practices": args.practices, "chunk": args.chunk, "baseline": args.baseline,
-                            "rev": args.rev}, "backends": reports}
+                            "rev": args.rev, "existing_data": args.existing_data}, "backends": reports}
     text = markdown(report)
     print(text)
     (BENCH / f"{args.name}.md").write_text(text)
