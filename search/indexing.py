@@ -459,6 +459,7 @@ def _delete_documents(documents) -> Counter:
     removed under the current index version; returns their words as counts to take away."""
     rows = list(documents.values_list("pk", "locale", "vocabulary"))
     ids = [pk for pk, _locale, _vocabulary in rows]
+    text_table, text_key = fulltext_table()
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -467,8 +468,7 @@ def _delete_documents(documents) -> Counter:
                            f" SELECT id, locale, (SELECT version FROM {STATE} WHERE id = 1)"
                            f" FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchfacetvalue WHERE document_id IN ({marks})", chunk)
-            table, key = fulltext_table()
-            cursor.execute(f"DELETE FROM {table} WHERE {key} IN ({marks})", chunk)
+            cursor.execute(f"DELETE FROM {text_table} WHERE {text_key} IN ({marks})", chunk)
             cursor.execute(f"DELETE FROM kb_search_searchdocument WHERE id IN ({marks})", chunk)
     return word_counts(((locale, vocabulary) for _pk, locale, vocabulary in rows), sign=-1)
 
