@@ -22,6 +22,7 @@ from practices.models import (
     TargetGroup,
     Theme,
 )
+from practices.models.pages import related
 
 from .places import municipality_codes_in, municipality_labels
 
@@ -45,11 +46,11 @@ class Facet:
 
 
 def _codes(relation):
-    return lambda page: sorted({term.code for term in getattr(page, relation).all()})
+    return lambda page: sorted({term.code for term in related(page, relation)})
 
 
 def _regions(page):
-    codes = {region.code for region in page.regions.all()}
+    codes = {region.code for region in related(page, "regions")}
     if page.is_national:
         codes.add(NATIONAL)
     return sorted(codes)

@@ -27,7 +27,7 @@ from wagtail.models import Page
 
 from practices.collation import sort_key
 from practices.models import PracticePage
-from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisations, prefetch_terms
+from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisations, prefetch_terms, related
 
 from .analysis import AnalysedText, analyse_text, surface_words
 from .backends.facet_matrix import REMOVALS, STATE, TEXTS, VERSIONS
@@ -120,7 +120,7 @@ def _meta_text(page, language: str, memo: BuildMemo | None = None) -> str:
     parts = [page.municipalities]
     if page.lead_organisation:
         parts.append(page.lead_organisation.name)
-    parts += [organisation.name for organisation in page.partner_organisations.all()]
+    parts += [organisation.name for organisation in related(page, "partner_organisations")]
     values = memo.facet_values(page)
     for facet in FACETS:
         if facet.name in NOT_IN_TEXT:

@@ -301,6 +301,13 @@ def prefetch_partner_organisations(pages):
         store_prefetched(page, "partner_organisations", found[page.pk])
 
 
+def related(instance, name):
+    """The objects of the relation ``name``: those prefetched, without building a related manager and
+    its queryset (25 µs each through modelcluster, 15 per practice in a reindex), else its query."""
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    return cache[name] if name in cache else getattr(instance, name).all()
+
+
 def store_prefetched(instance, name, objects):
     """Put ``objects`` where Django's prefetch_related would have put the relation ``name``."""
     queryset = instance._meta.get_field(name).related_model.objects.all()
