@@ -1,7 +1,7 @@
 """Reindex benchmark: a full rebuild of the search index on N synthetic practices, per backend.
 
     .venv/bin/python bench/reindex.py [--practices 10000] [--backends sqlite,postgres,elasticsearch]
-        [--baseline REV] [--rev REV] [--chunk 100]
+        [--baseline REV] [--rev REV] [--chunk 100] [--workers 1,2]
 
 Per backend, a child process (under scripts/with-postgres.sh and scripts/with-elasticsearch.sh as
 needed) gives each tree measured a fresh database of its own (the trees' schemas may differ), which
@@ -10,7 +10,9 @@ that tree's code prepares: migrate, the demo content and N synthetic practices
 skipped), and a first index build that is not timed, so every timed run replaces a full index as
 `manage.py reindex` does. Then each tree rebuilds the whole index in a process of its own:
   - the database index (search.indexing.rebuild_index): seconds, documents, documents/s, and the CPU
-    seconds of that process (on a shared machine the wall clock also holds other people's work);
+    seconds of that process and its builder processes (on a shared machine the wall clock also holds
+    other people's work); with --workers 1,2 once per number of builder processes (a tree whose
+    rebuild_index has no builders runs once, serially);
   - with Elasticsearch, its part (search.changelog.rebuild_engine: new indexes, copy, alias swap).
 --baseline REV measures a `git archive` of REV too, before the tree measured, in the same run on the
 same data (generated again in its own database): before and after side by side. --rev REV measures REV instead of the working tree.
@@ -65,21 +67,24 @@ from practices.models import PracticePage
 print(json.dumps({"practices": PracticePage.objects.live().filter(locale__language_code="fi").count()}))
 """
 
-# One full reindex, timed; the tree's rebuild_index takes the chunk size in every version measured.
+# One full reindex, timed; the tree's rebuild_index takes the chunk size in every version measured, the
+# number of builder processes since they exist. CPU: this process and its builders (reaped children).
 REINDEX = """
-import json, os, resource, time
+import inspect, json, os, resource, time
 from django.db import connection
 from search.changelog import rebuild_engine
 from search.indexing import rebuild_index
 
 def cpu():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
+builders = {{"workers": {workers}}} if "workers" in inspect.signature(rebuild_index).parameters else {{}}
 load_before, started, cpu_started = os.getloadavg()[0], time.perf_counter(), cpu()
-documents = rebuild_index(chunk={chunk})
+documents = rebuild_index(chunk={chunk}, **builders)
 report = {{"documents": documents, "database_s": time.perf_counter() - started, "database_cpu_s": cpu() - cpu_started,
-           "vendor": connection.vendor, "load_1min_before": round(load_before, 2)}}
+           "workers": builders.get("workers", 1), "vendor": connection.vendor,
+           "load_1min_before": round(load_before, 2)}}
 if {engine}:
     started, cpu_started = time.perf_counter(), cpu()
     report["engine"] = rebuild_engine()
@@ -167,12 +172,17 @@ def child(args):
             log(f"{args.backend} {tree['label']}: preparing {args.practices:,} practices")
             prepared = in_tree(source, PREPARE.format(practices=args.practices), env)
             log(f"{args.backend} {tree['label']}: first index build (not timed)")
-            in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
-        log(f"{args.backend} {tree['label']}: timed reindex")
-        run = in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine), env)
-        report["runs"].append({"label": tree["label"], "commit": tree["commit"], **prepared, **run})
-        log(f"{args.backend} {tree['label']}: {run['documents']:,} documents in {run['database_s']:.1f} s"
-            + (f", Elasticsearch {run['engine_s']:.1f} s" if "engine_s" in run else ""))
+            in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine, workers=max(args.workers)), env)
+        measured = set()  # numbers of builders a tree ran with (one, serially, if it has none)
+        for workers in args.workers:
+            log(f"{args.backend} {tree['label']}: timed reindex, {workers} builder processes")
+            run = in_tree(source, REINDEX.format(chunk=args.chunk, engine=engine, workers=workers), env)
+            if run["workers"] in measured:
+                continue
+            measured.add(run["workers"])
+            report["runs"].append({"label": tree["label"], "commit": tree["commit"], **prepared, **run})
+            log(f"{args.backend} {tree['label']}: {run['documents']:,} documents in {run['database_s']:.1f} s"
+                + (f", Elasticsearch {run['engine_s']:.1f} s" if "engine_s" in run else ""))
     Path(args.out).write_text(json.dumps(report, indent=1))
 
 
@@ -188,7 +198,8 @@ def run_backend(backend, args, trees, workdir):
     if backend == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     command = [*wrappers, sys.executable, str(Path(__file__).resolve()), "--child", "--backend", backend,
-               "--practices", str(args.practices), "--chunk", str(args.chunk), "--trees", json.dumps(trees),
+               "--practices", str(args.practices), "--chunk", str(args.chunk),
+               "--workers", ",".join(map(str, args.workers)), "--trees", json.dumps(trees),
                "--out", str(out)] + (["--existing-data"] if args.existing_data else [])
     started = time.perf_counter()
     status = subprocess.run(command, cwd=ROOT, env=env).returncode
@@ -225,20 +236,21 @@ def markdown(report) -> str:
         + (" Data: an existing PostgreSQL database (`--existing-data`), its index built before; nothing generated by "
            "this run." if args.get("existing_data") else ""),
         "",
-        "| backend | code | documents | database index s | documents/s | CPU s (reindex process) "
+        "| backend | code | builders | documents | database index s | documents/s | CPU s (reindex and builders) "
         "| documents per CPU s | Elasticsearch s | ES documents/s | load before → after |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for backend in report["backends"]:
         if "error" in backend:
-            lines.append(f"| {backend['backend']} | not run: {backend['error']} |||||||||")
+            lines.append(f"| {backend['backend']} | not run: {backend['error']} ||||||||||")
             continue
         for run in backend["runs"]:
             figures = rates(run)
             engine = (f"{run['engine_s']:.1f} | {figures['engine_per_s']:,.0f}" if "engine_s" in run else "– | –")
             lines.append(
                 f"| {backend['backend']} ({DATABASE[backend['backend']]} {run['database_version']}) "
-                f"| {run['label']} {run['commit'][:12]} | {run['documents']:,} | {run['database_s']:.1f} "
+                f"| {run['label']} {run['commit'][:12]} | {run.get('workers', 1)} | {run['documents']:,} "
+                f"| {run['database_s']:.1f} "
                 f"| {figures['database_per_s']:,.0f} | {run['database_cpu_s']:.1f} "
                 f"| {figures['database_per_cpu_s']:,.0f} | {engine} "
                 f"| {run['load_1min_before']} → {run['load_1min_after']} |")
@@ -250,8 +262,10 @@ def markdown(report) -> str:
         + "`rebuild_index` (a chunk of groups per transaction, deleting and writing documents, facet rows, "
         "vocabulary counts and full-text rows), then with Elasticsearch `rebuild_engine` (new indexes per language, "
         "bulk copy from the database index, replay, alias swap). documents/s = documents / wall-clock seconds; "
-        "documents per CPU s = documents / CPU seconds of the reindex process alone (PostgreSQL's and "
-        "Elasticsearch's own work is in the wall clock only). With a load average above the CPU count, other "
+        "documents per CPU s = documents / CPU seconds of the reindex process and its builder processes "
+        "(builders: processes reading pages and building documents ahead of the writing one; 1 = serial, the "
+        "pages read under each chunk's lock); PostgreSQL's and "
+        "Elasticsearch's own work is in the wall clock only. With a load average above the CPU count, other "
         "work shared the CPUs and the wall-clock figures are pessimistic.",
         f"Goals (issue #16): ≥ {GOAL_DOCUMENTS_PER_S:,} documents/s for the database index; the Elasticsearch part "
         f"of {GOAL_ENGINE_PRACTICES[0]:,} practices within {GOAL_ENGINE_PRACTICES[1] // 60} min.",
@@ -259,9 +273,9 @@ def markdown(report) -> str:
     for backend in report["backends"]:
         if "error" in backend:
             continue
-        run = backend["runs"][-1]
+        run = max(backend["runs"], key=lambda run: (run["label"] != "before", rates(run)["database_per_s"]))
         documents_per_practice = run["documents"] / args["practices"]
-        lines.append(f"- {backend['backend']}, {run['label']}: database index "
+        lines.append(f"- {backend['backend']}, {run['label']}, {run.get('workers', 1)} builders: database index "
                      f"{'met' if rates(run)['database_per_s'] >= GOAL_DOCUMENTS_PER_S else 'NOT met'} "
                      f"({rates(run)['database_per_s']:,.0f} documents/s)"
                      + (f"; Elasticsearch at this rate: {GOAL_ENGINE_PRACTICES[0]:,} practices "
@@ -282,6 +296,8 @@ def main():
     parser.add_argument("--baseline", help="also measure this git revision (before), in the same run")
     parser.add_argument("--rev", help="measure this git revision instead of the working tree")
     parser.add_argument("--chunk", type=int, default=100, help="translation groups per transaction")
+    parser.add_argument("--workers", type=lambda text: [int(part) for part in text.split(",")], default=[1],
+                        help="builder processes, one timed reindex per number given (e.g. 1,2)")
     parser.add_argument("--name", default="results-reindex", help="bench/<name>.md and .json")
     parser.add_argument("--existing-data", action="store_true",
                         help="time one reindex of the PostgreSQL database DATABASE_URL names, as it is")
@@ -323,7 +339,7 @@ def main():
               "load_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
               "elapsed_s": round(time.perf_counter() - started, 1),
               "arguments": {"practices": args.practices, "chunk": args.chunk, "baseline": args.baseline,
-                            "rev": args.rev, "existing_data": args.existing_data}, "backends": reports}
+                            "rev": args.rev, "existing_data": args.existing_data, "workers": args.workers}, "backends": reports}
     text = markdown(report)
     print(text)
     (BENCH / f"{args.name}.md").write_text(text)

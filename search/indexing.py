@@ -13,15 +13,17 @@ serialises index writers, so the version it hands out follows the order in which
 import hashlib
 import html
 import json
+import multiprocessing
+import multiprocessing.util
 import re
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils.html import strip_tags
 from wagtail.models import Page
 
@@ -32,7 +34,7 @@ from practices.models.pages import TERM_RELATIONS, prefetch_partner_organisation
 from .analysis import AnalysedText, analyse_text, surface_words
 from .backends.facet_matrix import REMOVALS, STATE, TEXTS, VERSIONS
 from .facets import FACETS, adoption_count, facet_values, value_labels, with_adoption_counts
-from .models import SearchDocument, SearchFacetValue, SearchText, SearchWord
+from .models import IndexChange, SearchDocument, SearchFacetValue, SearchText, SearchWord
 from .typos import vocabulary_words
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -513,21 +515,108 @@ def indexed_keys() -> set:
             | set(SearchDocument.objects.values_list("translation_key", flat=True).distinct()))
 
 
-def rebuild_index(progress=None, chunk=100, report=None) -> int:
+def rebuild_index(progress=None, chunk=100, report=None, workers=1) -> int:
     """Recompute every group, a chunk of groups per short transaction: publishing and applying the
     change log go on meanwhile (each waits for one chunk at most), and a search sees each group
     either before or after, never half. Returns the number of documents. After each chunk,
-    ``progress(groups done, groups)`` and ``report(groups done, groups, documents written)``."""
+    ``progress(groups done, groups)`` and ``report(groups done, groups, documents written)``.
+    ``workers`` > 1: that many processes read the pages and build the documents of the next chunks
+    while this one writes (see ``_parallel_builds``)."""
     keys = sorted(indexed_keys(), key=str)
-    made, region_urls = 0, {}
-    with _fewer_checkpoints():
-        for start in range(0, len(keys), chunk):
-            made += _rebuild_chunk(keys[start:start + chunk], region_urls)
+    batches = [keys[start:start + chunk] for start in range(0, len(keys), chunk)]
+    made, done, region_urls = 0, 0, {}
+    with _parallel_builds(workers) as prebuilt, _fewer_checkpoints():
+        for batch, built in prebuilt(batches):
+            made += _rebuild_chunk(batch, region_urls, built)
+            done += len(batch)
             if progress:
-                progress(min(start + chunk, len(keys)), len(keys))
+                progress(done, len(keys))
             if report:
-                report(min(start + chunk, len(keys)), len(keys), made)
+                report(done, len(keys), made)
     return made
+
+
+@dataclass
+class Prebuilt:
+    """A chunk's documents built outside the index lock, and the index version before their pages
+    were read. A group of the chunk written or applied from the change log after that version may
+    have been read later than these pages: it is read and built again under the chunk's lock."""
+    version: int
+    documents: list
+
+
+def _written_since(batch, version: int) -> set:
+    """The groups of ``batch`` whose documents were written, or whose changes were applied, after
+    ``version`` (applied changes stay in the log meanwhile: the rebuild's IndexRebuild marker)."""
+    return (set(SearchDocument.objects.filter(translation_key__in=batch, version__gt=version)
+                .values_list("translation_key", flat=True))
+            | set(IndexChange.objects.filter(translation_key__in=batch, version__gt=version)
+                  .values_list("translation_key", flat=True)))
+
+
+def _build_groups(keys, region_urls: dict) -> list:
+    groups = {}
+    for page in load_live_practices(translation_key__in=keys):
+        groups.setdefault(page.translation_key, []).append(page)
+    return build_documents([pair for pages in groups.values() for pair in documents_for_group(pages)], region_urls)
+
+
+_builder_region_urls = {}  # a builder process's memo of region URLs (see document_url), for all its chunks
+
+
+def _prebuild(batch) -> Prebuilt:
+    """In a builder process: the index version, then the pages."""
+    version = index_version()
+    documents = _build_groups(batch, _builder_region_urls)
+    for document in documents:
+        document._state.fields_cache.clear()  # the page with its relations: the writer needs page_id only
+    return Prebuilt(version, documents)
+
+
+def _builder_started():
+    # Close the builder's connections as it exits, so the database sees a clean goodbye.
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+
+
+@contextmanager
+def _parallel_builds(workers: int):
+    """A function from the chunks to (chunk, Prebuilt or None): with ``workers`` builder processes,
+    each chunk's documents built ahead (at most ``workers`` + 1 chunks in memory); otherwise None,
+    each chunk read under its lock. Serial inside a caller's transaction (tests) and on an in-memory
+    SQLite database, which other processes cannot see."""
+    if (workers <= 1 or connection.in_atomic_block
+            or (connection.vendor == "sqlite" and connection.is_in_memory_db())):
+        yield lambda batches: ((batch, None) for batch in batches)
+        return
+    # The builders are forked without the parent's connections (a child closing an inherited
+    # PostgreSQL socket would end the parent's session); the pool forks them all at once.
+    from . import changelog
+
+    marker = changelog.start_rebuild()  # keeps the changes applied meanwhile, for _written_since
+    connections.close_all()
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_builder_started)
+
+    def prebuilt(batches):
+        pending = deque()
+        for batch in batches:
+            pending.append((batch, pool.apply_async(_prebuild, (batch,))))
+            if len(pending) > workers:
+                batch, result = pending.popleft()
+                yield batch, result.get()
+                changelog.rebuild_alive(marker)
+        while pending:
+            batch, result = pending.popleft()
+            yield batch, result.get()
+
+    try:
+        yield prebuilt
+        pool.close()  # the builders exit when idle, closing their connections
+    except BaseException:
+        pool.terminate()  # chunks still being built are dropped with the failed rebuild
+        raise
+    finally:
+        pool.join()
+        changelog.end_rebuild(marker)
 
 
 @contextmanager
@@ -552,14 +641,16 @@ def _fewer_checkpoints(pages=50_000):
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _rebuild_chunk(batch, region_urls: dict) -> int:
-    """Recompute the groups of ``batch`` in one transaction; returns the documents written."""
+def _rebuild_chunk(batch, region_urls: dict, prebuilt: Prebuilt | None = None) -> int:
+    """Recompute the groups of ``batch`` in one transaction; returns the documents written. The
+    groups of ``prebuilt`` whose documents are as they were when it was read keep its documents."""
     with transaction.atomic():
         version = index_changed()
-        groups = {}
-        for page in load_live_practices(translation_key__in=batch):
-            groups.setdefault(page.translation_key, []).append(page)
-        built = build_documents([pair for pages in groups.values() for pair in documents_for_group(pages)],
-                                region_urls)
+        built, again = [], set(batch)
+        if prebuilt is not None:
+            again = _written_since(batch, prebuilt.version)
+            built = [document for document in prebuilt.documents if document.translation_key not in again]
+        if again:
+            built += _build_groups(again, region_urls)
         replace_documents(SearchDocument.objects.filter(translation_key__in=batch), built, version)
     return len(built)

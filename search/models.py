@@ -146,8 +146,10 @@ class IndexChange(models.Model):
 
 
 class IndexRebuild(models.Model):
-    """An Elasticsearch rebuild in progress. Changes applied after ``position`` (an index version)
-    are kept in the log until it ends, so the rebuild can replay them into its new indexes."""
+    """A rebuild in progress: of Elasticsearch, or of the database index with its pages read outside
+    the index lock (several builder processes). Changes applied after ``position`` (an index version)
+    are kept in the log until it ends: an Elasticsearch rebuild replays them into its new indexes, a
+    database rebuild reads those groups again."""
 
     position = models.BigIntegerField()
     started_at = models.DateTimeField(auto_now_add=True)

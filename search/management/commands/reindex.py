@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -76,13 +77,19 @@ class Command(BaseCommand):
             help="Only new Elasticsearch indexes, copied from the database index as it is: after losing or "
                  "replacing the cluster, or to apply new shard or replica settings. The database index is "
                  "not analysed again (run check_index first if it may be wrong).")
+        parser.add_argument(
+            "--workers", type=int, default=len(os.sched_getaffinity(0)),
+            help="Processes that read the practices and build their documents while this one writes "
+                 "(default: the CPUs this process may use; 1: one process, each chunk read under its lock).")
 
     def handle(self, *args, **options):
         if options["elasticsearch_only"] and not search_engine_configured():
             raise CommandError("--elasticsearch-only: no Elasticsearch is configured (ELASTICSEARCH_URL).")
+        if options["workers"] < 1:
+            raise CommandError(f"--workers: at least 1 (given {options['workers']}).")
         if not options["elasticsearch_only"]:
             database = Throughput("Database index", self.stderr)
-            documents = rebuild_index(report=database.groups)
+            documents = rebuild_index(report=database.groups, workers=options["workers"])
             self.stdout.write(self.style.SUCCESS(
                 f"Database search index: {documents:,} documents in {time.monotonic() - database.started:.1f} s "
                 f"({database.rate():,.0f} documents/s)."))
