@@ -590,9 +590,11 @@ def _parallel_builds(workers: int):
         return
     # The builders are forked without the parent's connections (a child closing an inherited
     # PostgreSQL socket would end the parent's session); the pool forks them all at once.
-    from . import changelog
+    from . import changelog, lexicon
 
     marker = changelog.start_rebuild()  # keeps the changes applied meanwhile, for _written_since
+    for language in LANGUAGE_CODES:  # loaded once here and inherited, not once per builder (seconds each)
+        lexicon.word_forms(language)
     connections.close_all()
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_builder_started)
 
