@@ -296,8 +296,10 @@ def main():
     parser.add_argument("--baseline", help="also measure this git revision (before), in the same run")
     parser.add_argument("--rev", help="measure this git revision instead of the working tree")
     parser.add_argument("--chunk", type=int, default=100, help="translation groups per transaction")
-    parser.add_argument("--workers", type=lambda text: [int(part) for part in text.split(",")], default=[1],
-                        help="builder processes, one timed reindex per number given (e.g. 1,2)")
+    parser.add_argument("--workers", type=lambda text: [int(part) for part in text.split(",")],
+                        default=sorted({1, len(os.sched_getaffinity(0))}),
+                        help="builder processes, one timed reindex per number given (default: 1 and, as "
+                             "manage.py reindex, the CPU count)")
     parser.add_argument("--name", default="results-reindex", help="bench/<name>.md and .json")
     parser.add_argument("--existing-data", action="store_true",
                         help="time one reindex of the PostgreSQL database DATABASE_URL names, as it is")
