@@ -594,31 +594,33 @@ def _parallel_builds(workers: int):
     from . import changelog, lexicon
 
     marker = changelog.start_rebuild()  # keeps the changes applied meanwhile, for _written_since
-    for language in LANGUAGE_CODES:  # loaded once here and inherited, not once per builder (seconds each)
-        lexicon.word_forms(language)
-    connections.close_all()
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_builder_started)
+    try:  # the marker goes whatever fails, even forking the builders
+        for language in LANGUAGE_CODES:  # loaded once here and inherited, not once per builder (seconds each)
+            lexicon.word_forms(language)
+        connections.close_all()
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_builder_started)
 
-    def prebuilt(batches):
-        pending = deque()
-        for batch in batches:
-            pending.append((batch, pool.apply_async(_prebuild, (batch,))))
-            if len(pending) > workers:
+        def prebuilt(batches):
+            pending = deque()
+            for batch in batches:
+                pending.append((batch, pool.apply_async(_prebuild, (batch,))))
+                if len(pending) > workers:
+                    batch, result = pending.popleft()
+                    yield batch, result.get()
+                    changelog.rebuild_alive(marker)
+            while pending:
                 batch, result = pending.popleft()
                 yield batch, result.get()
-                changelog.rebuild_alive(marker)
-        while pending:
-            batch, result = pending.popleft()
-            yield batch, result.get()
 
-    try:
-        yield prebuilt
-        pool.close()  # the builders exit when idle, closing their connections
-    except BaseException:
-        pool.terminate()  # chunks still being built are dropped with the failed rebuild
-        raise
+        try:
+            yield prebuilt
+            pool.close()  # the builders exit when idle, closing their connections
+        except BaseException:
+            pool.terminate()  # chunks still being built are dropped with the failed rebuild
+            raise
+        finally:
+            pool.join()
     finally:
-        pool.join()
         changelog.end_rebuild(marker)
 
 

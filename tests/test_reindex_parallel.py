@@ -94,8 +94,8 @@ def test_a_change_applied_without_new_documents_still_counts(two_groups):
 
 # In a site of its own: a rebuild with two builder processes and a chunk per group, then the serial one;
 # the documents (by page and locale, with their fingerprints) and the processes that built them. Then a
-# builder that fails: the rebuild must fail with its error, not wait for it. (Builders are forked: what is
-# patched here before the rebuild is what they run.)
+# builder that fails: the rebuild must fail with its error, not wait for it; and builders that cannot be
+# forked. (Builders are forked: what is patched here before the rebuild is what they run.)
 REBUILD = """
 import json, os
 from search import indexing
@@ -130,9 +130,19 @@ try:
     indexing.rebuild_index(chunk=1, workers=2)
 except RuntimeError as error:
     failure = str(error)
+markers_after_failure = IndexRebuild.objects.count()
+
+def no_fork(method):
+    raise OSError("no processes left")
+
+indexing.build_documents, indexing.multiprocessing.get_context, no_pool = build, no_fork, ""
+try:
+    indexing.rebuild_index(chunk=1, workers=2)
+except OSError as error:
+    no_pool = str(error)
 print(json.dumps({"parent": parent, "builders": sorted(builders, key=str), "made": [parallel, serial],
                   "parallel": after_parallel, "serial": documents(), "failure": failure,
-                  "markers": IndexRebuild.objects.count()}))
+                  "markers": [markers_after_failure, IndexRebuild.objects.count()], "no_pool": no_pool}))
 """
 
 
@@ -144,7 +154,9 @@ def test_builder_processes_write_what_the_serial_rebuild_writes(site):  # noqa: 
     builders = set(result["builders"])
     # Every chunk of the first rebuild came from a builder process (which of the two is the pool's choice).
     assert None in builders and builders - {None} and result["parent"] not in builders, builders
-    assert result["failure"] == "a builder failed" and result["markers"] == 0
+    assert result["failure"] == "a builder failed"
+    # Neither a failed builder nor builders that could not be started leave the rebuild's marker behind.
+    assert result["no_pool"] == "no processes left" and result["markers"] == [0, 0]
     done = manage(site, "reindex", "--workers", "2")
     assert "Database search index: 12 documents" in done.stdout
     assert manage(site, "check_index").stdout.strip().endswith("0 differences")
