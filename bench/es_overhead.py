@@ -22,7 +22,9 @@ shared machine:
   gunicorn    the same request over HTTP to gunicorn (--workers, 4 threads each, gthread, as
               bench/scale.py runs it; a kept-alive connection to each worker, in turn): what
               bench/scale.py measures as KB;
-  floor       GET /healthz over the same connection: the HTTP stack's own cost, no search.
+  floor       GET /healthz over the same connection: the HTTP stack's own cost, no search;
+  raw         a fixed answer from the same gunicorn workers that never reaches Django
+              (bench/scale.py's RAW_PATH): gunicorn's own cost, so floor − raw is Django's.
 Each layer's p50 minus the one below it is what that layer adds. Then a profile (cProfile) of the
 django layer, the functions with the most time of their own, the socket waits for Elasticsearch left out.
 Results: bench/results-es-overhead-<practices>[-<suffix>].md and .json, written here, with the commit and the load.
@@ -44,11 +46,12 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import load as harness  # noqa: E402  (bench/load.py: server, machine, percentiles)
-from scale import QUERIES, BareElasticsearch, pin_workers  # noqa: E402
+from scale import QUERIES, RAW_PATH, BareElasticsearch, pin_workers  # noqa: E402
 
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose search.py would hide the search app
 
-LAYERS = ("bare", "client", "backend", "service", "view", "django", "gunicorn", "floor")
+STACK = ("bare", "client", "backend", "service", "view", "django", "gunicorn")  # each wraps the one before
+LAYERS = (*STACK, "floor", "raw")
 RATIO_GOAL = 1.2  # issue #16: KB over a bare Elasticsearch request with the same aggregations
 SOCKET_WAITS = ("recv_into", "sendall", "recv", "send")
 MEASURED_CODE = ("kb", "search", "practices", "home", "bench", ":!bench/results-*")  # results are not code
@@ -179,6 +182,7 @@ def layer_calls(key, query_string, backend, client, factory, http):
         "django": lambda: client.get(path),
         "gunicorn": lambda: over_http(path),
         "floor": lambda: over_http("/healthz"),
+        "raw": lambda: over_http(RAW_PATH),
     }
 
 
@@ -220,7 +224,7 @@ def markdown(report) -> str:
              f"bench/es_overhead.py. {report['repeat']} rounds per query, every layer once per round, in a shuffled "
              "order; ms.", "",
              "| query | ES took | bare | client | backend | service | view | django | gunicorn | floor (/healthz) "
-             "| gunicorn / bare | load avg |", "|---|" + "--:|" * 11 + "---|"]
+             "| raw (no Django) | gunicorn / bare | load avg |", "|---|" + "--:|" * 12 + "---|"]
     for key in [*labels, "all"]:
         row = layers[key]
         cells = [f"{row[layer]['p50']} / {row[layer]['p95']}" for layer in ("took", *LAYERS)]
@@ -229,16 +233,20 @@ def markdown(report) -> str:
         lines.append(f"| {labels.get(key, 'all four')} | " + " | ".join(cells) + f" | {ratio:.2f}× | {load} |")
     every = layers["all"]
     step = {layer: round(every[layer]["p50"] - every[below]["p50"], 2)
-            for below, layer in zip(LAYERS[:-2], LAYERS[1:-1], strict=True)}
+            for below, layer in zip(STACK[:-1], STACK[1:], strict=True)}
     kb = every["gunicorn"]["p50"] - every["bare"]["p50"]
     lines += ["", "Each cell p50 / p95. What each layer adds at p50, all four queries "
               f"(KB through gunicorn − bare = {kb:.2f} ms):", "",
               "| layer | adds (ms, p50) | share of KB's addition |", "|---|--:|--:|"]
     lines += [f"| {layer} | {ms} | {ms / kb:.0%} |" for layer, ms in step.items()]
     ratio = every["gunicorn"]["p95"] / every["bare"]["p95"]
+    floor, raw, bare = (every[layer]["p50"] for layer in ("floor", "raw", "bare"))
     lines += ["", f"KB through gunicorn over bare, p95, all four: {ratio:.2f}× (goal ≤ {RATIO_GOAL}×: "
               f"{'met' if ratio <= RATIO_GOAL else 'missed'}). The HTTP stack alone (/healthz through the same "
-              f"gunicorn) costs {every['floor']['p50']} ms at p50.", ""]
+              f"gunicorn) costs {floor} ms at p50: gunicorn's own {raw} ms (a fixed answer that never reaches "
+              f"Django), Django's handler and middleware {floor - raw:.2f} ms. A search that did nothing in KB "
+              f"would still take bare + floor = {(bare + floor) / bare:.2f}× the bare request at p50 "
+              f"(bare + raw = {(bare + raw) / bare:.2f}×).", ""]
     prof = report["profile"]
     lines += [f"Profile of the django layer (cProfile, {prof['requests']} requests): {prof['ms_per_request']} ms per "
               f"request under the profiler, {prof['socket_ms_per_request']} ms of it waiting on sockets "

@@ -62,6 +62,7 @@ import load as harness  # noqa: E402  (bench/load.py: server, editor, machine, p
 HOST = harness.HOST
 API = "/api/v1/search/?lang=fi&"
 STOCK_PATH = "/bench/stock/"
+RAW_PATH = "/bench/raw"  # answered before Django: gunicorn's own cost per request
 WORKER_HEADER, MATRIX_HEADER = "X-Bench-Worker", "X-Bench-Matrix"
 # (key, label, query string): facet codes from operations/data/taxonomy.json, words from the synthetic pools.
 QUERIES = [
@@ -90,7 +91,8 @@ def application_with_probes():
     """gunicorn's app factory (``scale:application_with_probes()``, bench/ on the Python path): KB's
     WSGI application, every response with the worker's pid and the facet-matrix work of the request
     (``locale:queries`` per matrix_for call: 0 current, 3 brought forward, 2 built), and the stock
-    Wagtail search (bench/measure.py's ``stock_search``) at STOCK_PATH."""
+    Wagtail search (bench/measure.py's ``stock_search``) at STOCK_PATH, and a fixed answer at RAW_PATH
+    that never reaches Django."""
     import measure  # sets Django up with the server's settings (DJANGO_SETTINGS_MODULE), as kb.wsgi would
     from django.db import close_old_connections
     from django.http import QueryDict
@@ -122,8 +124,8 @@ def application_with_probes():
     def app(environ, start_response):
         probe.matrix = []
         headers = [(WORKER_HEADER, str(os.getpid()))]
-        if environ.get("PATH_INFO") == STOCK_PATH:
-            body = stock(environ)
+        if environ.get("PATH_INFO") in (STOCK_PATH, RAW_PATH):
+            body = stock(environ) if environ["PATH_INFO"] == STOCK_PATH else b'{"status": "ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                                       *headers])
             return [body]
