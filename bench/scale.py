@@ -123,9 +123,9 @@ def application_with_probes():
 
     def app(environ, start_response):
         probe.matrix = []
-        headers = [(WORKER_HEADER, str(os.getpid()))]
-        if environ.get("PATH_INFO") in (STOCK_PATH, RAW_PATH):
-            body = stock(environ) if environ["PATH_INFO"] == STOCK_PATH else b'{"status": "ok"}'
+        headers, path = [(WORKER_HEADER, str(os.getpid()))], environ.get("PATH_INFO")
+        if path in (STOCK_PATH, RAW_PATH):
+            body = stock(environ) if path == STOCK_PATH else b'{"status": "ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                                       *headers])
             return [body]
